@@ -1,0 +1,71 @@
+"""Loupan application factory: the web server, the CLI, the scheduler and the tests
+all build the app here."""
+import logging
+import os
+import sys
+from importlib import import_module
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from app.extensions import MIGRATE_OPTIONS, csrf, db, migrate
+
+# Business modules in dependency order; each package exposes init_app(app, appbuilder).
+MODULES = ("app.core", "app.org", "app.printing", "app.jobs")
+
+
+def create_app(config=None, **overrides):
+    app = Flask(__name__, instance_path=_instance_path())
+    app.config.from_object(config or "config.Config")
+    app.config.update(overrides)
+    _configure_logging(app)
+
+    from app.core import secrets
+    secrets.load_or_create(app)
+
+    from app.security import password_policy
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_policy)
+
+    for name in MODULES:
+        import_module(name + ".models")
+    # Each module keeps its pages in <module>/templates/<module>/.
+    app.jinja_loader = ChoiceLoader(
+        [FileSystemLoader(os.path.join(app.root_path, "templates"))]
+        + [FileSystemLoader(os.path.join(app.root_path, n.split(".")[1], "templates")) for n in MODULES]
+    )
+
+    with app.app_context():
+        db.init_app(app)
+        migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                         **MIGRATE_OPTIONS)
+        csrf.init_app(app)
+        appbuilder = AppBuilder(update_perms=app.config.get("FAB_UPDATE_PERMS", True))
+        appbuilder.init_app(app, db.session)
+        for name in MODULES:
+            import_module(name).init_app(app, appbuilder)
+        # Token-authenticated JSON API: no CSRF token (the browser's own calls send one).
+        for name, blueprint in app.blueprints.items():
+            if blueprint.url_prefix and blueprint.url_prefix.startswith("/api/"):
+                csrf.exempt(blueprint)
+
+    from app import cli, errors
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _instance_path():
+    from config import INSTANCE_DIR
+    os.makedirs(INSTANCE_DIR, exist_ok=True)
+    return INSTANCE_DIR
+
+
+def _configure_logging(app):
+    if not app.logger.handlers or app.config.get("TESTING"):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
+            root.addHandler(handler)
+        root.setLevel(logging.INFO)

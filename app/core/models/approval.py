@@ -1,0 +1,29 @@
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from sqlalchemy.orm import relationship
+
+from app.core.models.base import Audited, utcnow
+
+STATUSES = ("pending", "approved", "rejected", "withdrawn")
+
+
+class ApprovalRequest(Audited, Model):
+    """A proposed change that a supervisor approves or rejects (审批)."""
+
+    __tablename__ = "approval_request"
+    id = sa.Column(sa.Integer, primary_key=True)
+    kind = sa.Column(sa.String(50), nullable=False, index=True)
+    target_table = sa.Column(sa.String(64))
+    target_id = sa.Column(sa.String(64))
+    summary = sa.Column(sa.String(500), nullable=False)
+    payload = sa.Column(sa.JSON, nullable=False, default=dict)
+    status = sa.Column(sa.String(20), nullable=False, default="pending", index=True)
+    requester_id = sa.Column(sa.Integer, sa.ForeignKey("ab_user.id"), nullable=False)
+    requester = relationship("User", foreign_keys=[requester_id])
+    reason = sa.Column(sa.String(1000))
+    decider_id = sa.Column(sa.Integer, sa.ForeignKey("ab_user.id"))
+    decider = relationship("User", foreign_keys=[decider_id])
+    comment = sa.Column(sa.String(1000))
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+    decided_at = sa.Column(sa.DateTime)
+    reminded_at = sa.Column(sa.DateTime)

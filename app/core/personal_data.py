@@ -1,0 +1,20 @@
+"""Who sees personal data in full: holders of the permission can_view_full on PersonalData;
+everyone else sees it masked (138****1234)."""
+from flask import current_app, has_request_context
+
+from app.core.crypto import mask
+
+PERMISSION = "can_view_full"
+VIEW_MENU = "PersonalData"
+
+
+def may_see_full():
+    if not has_request_context():
+        return True
+    return current_app.appbuilder.sm.has_access(PERMISSION, VIEW_MENU)
+
+
+def shown(value):
+    if not value:
+        return ""
+    return value if may_see_full() else mask(value)

@@ -1,0 +1,157 @@
+"""Base classes for Loupan's CRUD screens and REST resources: business rules raise
+BusinessError in services; these classes turn it into a message and change nothing."""
+import io
+from datetime import date
+
+from flask import abort, has_request_context, send_file
+from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
+from flask_appbuilder.urltools import get_filter_args
+
+from app.core import excel
+
+from app.core.errors import BusinessError
+from app.extensions import db
+
+
+class LoupanModelView(ModelView):
+    """A FAB CRUD screen whose before_* hooks call services; a refusal rolls back and
+    shows the service's message. The detail page links to the record's change history."""
+
+    show_template = "core/show.html"
+    list_template = "core/list.html"
+    page_size = 20
+    # Set True to offer "Export to Excel" of the filtered list (permission can_export).
+    export_enabled = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.extra_args = dict(self.extra_args or {}, audit_table=self.datamodel.obj.__tablename__)
+
+    def template_context(self):
+        context = {}
+        if self.export_enabled and self.appbuilder.sm.has_access("can_export", self.class_permission_name):
+            context["export_endpoint"] = self.__class__.__name__ + ".export"
+        return context
+
+    def render_template(self, template, **kwargs):
+        if has_request_context():
+            kwargs = dict(self.template_context(), **kwargs)
+        return super().render_template(template, **kwargs)
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        """The list as filtered on the page, with its columns and custom fields, as .xlsx."""
+        if not self.export_enabled:
+            abort(404)
+        get_filter_args(self._filters)
+        order_column, order_direction = self.base_order or ("", "")
+        _count, items = self.datamodel.query(
+            self._filters.get_joined_filters(self._base_filters),
+            order_column, order_direction,
+        )
+        columns = [c for c in self.list_columns]
+        labels = self.label_columns
+        formatters = self.formatters_columns or {}
+        rows = []
+        for item in items:
+            row = []
+            for col in columns:
+                value = getattr(item, col, None)
+                if callable(value):
+                    value = value()
+                if col in formatters:
+                    value = formatters[col](value)
+                row.append(value)
+            rows.append(row)
+        data = excel.workbook_bytes(
+            str(self._list_title or ""), [str(labels.get(c, c)) for c in columns], rows
+        )
+        filename = "%s-%s.xlsx" % (self.datamodel.obj.__tablename__, date.today().isoformat())
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    # Subclasses override these; they raise BusinessError to refuse.
+    def before_add(self, item):
+        pass
+
+    def before_update(self, item):
+        pass
+
+    def before_delete(self, item):
+        pass
+
+    def _guard(self, hook, item):
+        try:
+            hook(item)
+        except BusinessError:
+            db.session.rollback()
+            raise
+
+    def pre_add(self, item):
+        self._guard(self.before_add, item)
+
+    def pre_update(self, item):
+        self._guard(self.before_update, item)
+
+    def pre_delete(self, item):
+        self._guard(self.before_delete, item)
+
+
+class LoupanReadOnlyView(LoupanModelView):
+    base_permissions = ["can_list", "can_show"]
+
+
+class LoupanModelRestApi(ModelRestApi):
+    """FAB's REST resource with the same before_* hooks; a refusal answers 422 with the
+    message in the user's language. The pages' own JavaScript may call it with the session."""
+
+    allow_browser_login = True
+    page_size = 20
+    max_page_size = 200
+    # The page whose permissions this resource shares (list→GET list, show→GET one, ...).
+    permissions_of = None
+    method_permission_name = {"get_list": "list", "get": "show", "post": "add", "put": "edit",
+                              "delete": "delete", "info": "list"}
+
+    def __init__(self):
+        if self.permissions_of is not None:
+            self.class_permission_name = self.permissions_of.__name__
+            # Same permission set as the page, so that neither removes the other's grants.
+            self.base_permissions = list(self.permissions_of.base_permissions or
+                                         ["can_list", "can_show", "can_add", "can_edit", "can_delete"])
+        super().__init__()
+
+    def before_add(self, item):
+        pass
+
+    def before_update(self, item):
+        pass
+
+    def before_delete(self, item):
+        pass
+
+    def pre_add(self, item):
+        self.before_add(item)
+
+    def pre_update(self, item):
+        self.before_update(item)
+
+    def pre_delete(self, item):
+        self.before_delete(item)
+
+    def _refusable(self, method, *args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except BusinessError as e:
+            db.session.rollback()
+            return self.response_422(message=str(e))
+
+    def post_headless(self):
+        return self._refusable(super().post_headless)
+
+    def put_headless(self, pk):
+        return self._refusable(super().put_headless, pk)
+
+    def delete_headless(self, pk):
+        return self._refusable(super().delete_headless, pk)

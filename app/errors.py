@@ -1,0 +1,47 @@
+"""Error pages: a user sees a clear message in their language, never a stack trace."""
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: _l("The request could not be understood. Please check what you entered."),
+    403: _l("You do not have permission to do this."),
+    404: _l("The page or record you asked for does not exist, or you may not see it."),
+    405: _l("This action is not allowed here."),
+    413: _l("The file is too large."),
+    429: _l("Too many attempts. Please wait a few minutes and try again."),
+    500: _l("Something went wrong on our side. The error has been logged."),
+}
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _render(code, message):
+    if _wants_json():
+        return jsonify(message=str(message)), code
+    from flask import current_app
+    return render_template(
+        "error.html", code=code, message=message,
+        base_template=current_app.appbuilder.base_template,
+        appbuilder=current_app.appbuilder,
+    ), code
+
+
+def init_app(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return _render(400, _l("Your form has expired or was sent from elsewhere. Please reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        return _render(e.code, MESSAGES.get(e.code, e.description))
+
+    @app.errorhandler(Exception)
+    def server_error(e):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        from app.extensions import db
+        db.session.rollback()
+        return _render(500, MESSAGES[500])

@@ -1,0 +1,56 @@
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+
+from app.core import personal_data
+from app.core.services import custom_fields as cf
+from app.core.views.base import LoupanModelRestApi
+from app.org import services
+from app.org.models import Department, Employee
+from app.org.views import DepartmentView, EmployeeView
+
+
+class DepartmentApi(LoupanModelRestApi):
+    resource_name = "departments"
+    datamodel = SQLAInterface(Department)
+    permissions_of = DepartmentView
+    list_columns = show_columns = ["id", "name", "code", "kind", "parent_id", "region_id", "phone",
+                                   "address", "sort_order", "active"]
+    add_columns = edit_columns = ["name", "code", "kind", "parent", "region", "phone", "address",
+                                  "sort_order", "active"]
+
+    def before_add(self, item):
+        services.check_department(item)
+
+    before_update = before_add
+
+    def before_delete(self, item):
+        services.check_department_deletable(item)
+
+
+class EmployeeApi(LoupanModelRestApi):
+    resource_name = "employees"
+    datamodel = SQLAInterface(Employee)
+    permissions_of = EmployeeView
+    list_columns = show_columns = ["id", "number", "name", "department_id", "position", "phone", "id_number",
+                                   "hire_date", "status", "user_id", "custom"]
+    add_columns = edit_columns = ["number", "name", "department", "position", "phone", "id_number",
+                                  "hire_date", "status", "user", "custom"]
+
+    def _mask(self, row):
+        if not personal_data.may_see_full():
+            for key in ("phone", "id_number"):
+                if row.get(key):
+                    row[key] = personal_data.mask(row[key])
+
+    def pre_get(self, data):
+        self._mask(data.get("result", {}))
+
+    def pre_get_list(self, data):
+        for row in data.get("result", []):
+            self._mask(row)
+
+    def _check(self, item):
+        item.custom = cf.clean_values("employee", item.custom)
+        services.check_employee(item)
+
+    before_add = _check
+    before_update = _check

@@ -1,0 +1,81 @@
+"""Loupan configuration: defaults here, secrets and local settings from the environment
+and from instance/ (generated on first start, never committed)."""
+import os
+
+from flask_appbuilder.const import AUTH_DB
+
+BASEDIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.environ.get("LOUPAN_INSTANCE_DIR", os.path.join(BASEDIR, "instance"))
+
+
+def database_url(url=None):
+    """Accept the usual postgres:// and postgresql:// spellings and use psycopg 3."""
+    url = url or os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + os.path.join(INSTANCE_DIR, "loupan.db")
+    )
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    APP_NAME = "Loupan 售楼管理"
+    APP_THEME = ""
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Secrets come from the environment or instance/secrets.json (see app/core/secrets.py).
+    SECRET_KEY = os.environ.get("LOUPAN_SECRET_KEY")
+    LOUPAN_DATA_KEY = os.environ.get("LOUPAN_DATA_KEY")
+
+    # Migrations own the schema; roles are seeded by `flask loupan seed`.
+    FAB_CREATE_DB = False
+    # Permissions are synchronised by `flask loupan seed` (run by make run and on deploy),
+    # not by every worker at start-up.
+    FAB_UPDATE_PERMS = False
+    AUTH_ROLE_ADMIN = "管理员"
+    FAB_ADD_SECURITY_API = True
+    FAB_API_SWAGGER_UI = True
+    FAB_SECURITY_MANAGER_CLASS = "app.security.LoupanSecurityManager"
+    FAB_INDEX_VIEW = "app.core.views.home.HomeView"
+    FAB_BASE_TEMPLATE = "appbuilder/baselayout.html"
+
+    AUTH_TYPE = AUTH_DB
+    AUTH_USER_REGISTRATION = False
+    AUTH_RATE_LIMITED = True
+    RATELIMIT_ENABLED = True
+    AUTH_RATE_LIMIT = os.environ.get("LOUPAN_LOGIN_RATE_LIMIT", "10 per 5 minute")
+    RATELIMIT_STORAGE_URI = os.environ.get("LOUPAN_RATELIMIT_STORAGE", "memory://")
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASEDIR, "translations")
+    LANGUAGES = {
+        "zh": {"flag": "cn", "name": "简体中文"},
+        "en": {"flag": "gb", "name": "English"},
+    }
+
+    # Scheduler: the web process runs it only when asked (make run); production runs
+    # `flask scheduler run` as its own process.
+    LOUPAN_SCHEDULER_IN_PROCESS = os.environ.get("LOUPAN_SCHEDULER_IN_PROCESS") == "1"
+    LOUPAN_APPROVAL_REMINDER_HOURS = int(os.environ.get("LOUPAN_APPROVAL_REMINDER_HOURS", "24"))
+
+    LOUPAN_BACKUP_DIR = os.environ.get("LOUPAN_BACKUP_DIR", os.path.join(BASEDIR, "backups"))
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-for-the-loupan-test-suite-only"
+    LOUPAN_DATA_KEY = "dGVzdC1kYXRhLWtleS10ZXN0LWRhdGEta2V5LTAxMjM0NTY="
+    RATELIMIT_ENABLED = False
+    LOUPAN_SCHEDULER_IN_PROCESS = False
