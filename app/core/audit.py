@@ -78,7 +78,19 @@ def _changes(obj, action):
     return changes
 
 
+def _load_old_values(mapper, cls):
+    # An attribute set on an expired object must still know its value before the change.
+    if getattr(cls, "__audited__", False):
+        for prop in mapper.column_attrs:
+            mapper.class_manager[prop.key].impl.active_history = True
+
+
 def install(session_class):
+    sa.event.listen(sa.orm.Mapper, "mapper_configured", _load_old_values)
+    for mapper in list(sa.orm.class_mapper(AuditLog).registry.mappers):
+        if mapper.configured:
+            _load_old_values(mapper, mapper.class_)
+
     @sa.event.listens_for(session_class, "after_flush")
     def _record(session, flush_context):
         rows = []

@@ -65,7 +65,7 @@ class LoupanModelView(ModelView):
                 row.append(value)
             rows.append(row)
         data = excel.workbook_bytes(
-            str(self._list_title or ""), [str(labels.get(c, c)) for c in columns], rows
+            str(self.list_title or ""), [str(labels.get(c, c)) for c in columns], rows
         )
         filename = "%s-%s.xlsx" % (self.datamodel.obj.__tablename__, date.today().isoformat())
         return send_file(io.BytesIO(data), as_attachment=True, download_name=filename,
@@ -83,7 +83,9 @@ class LoupanModelView(ModelView):
 
     def _guard(self, hook, item):
         try:
-            hook(item)
+            # The item is not in the session yet (add) or half-changed (edit): no autoflush.
+            with db.session.no_autoflush:
+                hook(item)
         except BusinessError:
             db.session.rollback()
             raise

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from app.core.errors import BusinessError
 from app.core.services import custom_fields as cf
 from app.core.services.lookup import active_values
+from app.extensions import db
 
 
 def _wtf_field(defn):
@@ -173,7 +174,8 @@ class CustomFieldsMixin:
     def _apply_custom(self, item):
         data = g.pop("_loupan_cf_values", None)
         if data is not None:
-            item.custom = cf.clean_values(self.custom_entity, data, existing=item.custom)
+            with db.session.no_autoflush:
+                item.custom = cf.clean_values(self.custom_entity, data, existing=item.custom)
 
     def pre_add(self, item):
         self._guard(self._apply_custom, item)
@@ -188,6 +190,7 @@ class CustomFieldsMixin:
         context["custom_filters"] = [
             (d, request.args.get("cf_" + d.name, "")) for d in _defs(self.custom_entity)
         ]
+        context["custom_filters_active"] = any(value for _d, value in context["custom_filters"])
         context["lookup_choices"] = lambda code: active_values(code).all()
         return context
 
