@@ -69,3 +69,5 @@ def _configure_logging(app):
         if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
             root.addHandler(handler)
         root.setLevel(logging.INFO)
+    # Flask-AppBuilder warns at every start about filters on its own security models.
+    logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)

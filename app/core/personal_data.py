@@ -1,6 +1,6 @@
 """Who sees personal data in full: holders of the permission can_view_full on PersonalData;
 everyone else sees it masked (138****1234)."""
-from flask import current_app, has_request_context
+from flask import current_app, g, has_request_context
 
 from app.core.crypto import mask
 
@@ -11,7 +11,9 @@ VIEW_MENU = "PersonalData"
 def may_see_full():
     if not has_request_context():
         return True
-    return current_app.appbuilder.sm.has_access(PERMISSION, VIEW_MENU)
+    if "_loupan_full_pd" not in g:  # once per request, not once per row
+        g._loupan_full_pd = current_app.appbuilder.sm.has_access(PERMISSION, VIEW_MENU)
+    return g._loupan_full_pd
 
 
 def shown(value):

@@ -19,10 +19,11 @@ class Department(Audited, Model):
     code = sa.Column(sa.String(30), unique=True, nullable=False)
     kind = sa.Column(sa.String(20), nullable=False, default="department")
     parent_id = sa.Column(sa.Integer, sa.ForeignKey("department.id"), index=True)
-    parent = relationship("Department", remote_side=[id], back_populates="children")
+    parent = relationship("Department", remote_side=[id], back_populates="children", lazy="joined",
+                          join_depth=1)
     children = relationship("Department", back_populates="parent", order_by="Department.sort_order")
     region_id = sa.Column(sa.Integer, sa.ForeignKey("lookup_value.id"))
-    region = relationship("LookupValue")
+    region = relationship("LookupValue", lazy="joined")
     phone = sa.Column(sa.String(30))
     address = sa.Column(sa.String(200))
     sort_order = sa.Column(sa.Integer, nullable=False, default=0)
@@ -41,7 +42,8 @@ class Employee(Audited, CustomFieldsMixin, Model):
     number = sa.Column(sa.String(30), unique=True, nullable=False)
     name = sa.Column(sa.String(50), nullable=False)
     department_id = sa.Column(sa.Integer, sa.ForeignKey("department.id"), nullable=False, index=True)
-    department = relationship("Department", back_populates="employees")
+    # Loaded with the employee: every list shows them (no query per row).
+    department = relationship("Department", back_populates="employees", lazy="joined", innerjoin=True)
     position = sa.Column(sa.String(50))
     phone = sa.Column(EncryptedString)
     phone_hash = sa.Column(sa.String(64), index=True)
@@ -50,7 +52,7 @@ class Employee(Audited, CustomFieldsMixin, Model):
     hire_date = sa.Column(sa.Date)
     status = sa.Column(sa.String(20), nullable=False, default="active")
     user_id = sa.Column(sa.Integer, sa.ForeignKey("ab_user.id"), unique=True)
-    user = relationship("User")
+    user = relationship("User", lazy="joined")
 
     def __str__(self):
         return "%s (%s)" % (self.name, self.number)

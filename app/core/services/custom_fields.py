@@ -212,9 +212,20 @@ def format_value(defn, value, names=None):
         return _("Yes") if value else _("No")
     if defn.field_type == "choice":
         if names is None:
-            names = dict(db.session.query(LookupValue.id, LookupValue.name).filter(LookupValue.id == value))
+            names = lookup_names(defn.lookup_list_code)
         return names.get(value, "")
     return str(value)
+
+
+def lookup_names(code):
+    """id → name of a whole list, loaded once per request (lists are short)."""
+    from flask import g, has_request_context
+    cache = g.setdefault("_loupan_lookup_names", {}) if has_request_context() else {}
+    if code not in cache:
+        cache[code] = dict(
+            db.session.query(LookupValue.id, LookupValue.name).filter(LookupValue.list_code == code)
+        )
+    return cache[code]
 
 
 def filter_condition(model, defn, raw):
