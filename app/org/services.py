@@ -33,7 +33,7 @@ def descendants(department_id):
 
 
 def check_department(dept):
-    """Called before a department is saved: no loops in the tree, codes unique."""
+    """Called before a department is saved (autoflush off): no loops in the tree, codes unique."""
     parent_id = dept.parent.id if dept.parent is not None else dept.parent_id
     if dept.id is not None and parent_id is not None:
         if parent_id == dept.id or parent_id in descendants(dept.id):
@@ -65,9 +65,10 @@ def check_department_deletable(dept):
 
 def move_department(dept, new_parent):
     """Move a department (and its sub-tree) under another one."""
-    dept.parent = new_parent
-    dept.parent_id = new_parent.id if new_parent else None
-    check_department(dept)
+    with db.session.no_autoflush:
+        dept.parent = new_parent
+        dept.parent_id = new_parent.id if new_parent else None
+        check_department(dept)
     db.session.commit()
     return dept
 
