@@ -62,10 +62,10 @@ def test_adding_a_user_with_a_weak_password_is_refused(admin_client, app):
         assert app.appbuilder.sm.find_user(username="weak") is None
 
 
-def test_repeated_failed_logins_are_rate_limited(database_url):
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
-                     RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
-    client = app.test_client()
+def test_repeated_failed_logins_are_rate_limited(app, database_url):
+    limited = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url,
+                         RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
+    client = limited.test_client()
     codes = []
     for _ in range(5):
         token = csrf_token(client.get("/login/").get_data(as_text=True))
@@ -73,7 +73,7 @@ def test_repeated_failed_logins_are_rate_limited(database_url):
                                                   "csrf_token": token}).status_code)
     assert codes[:3] == [302, 302, 302]
     assert codes[-1] == 429
-    with app.app_context():
+    with limited.app_context():
         db.session.remove()
         db.engine.dispose()
 
@@ -107,3 +107,23 @@ def test_unknown_record_is_a_clean_404(admin_client):
     response = admin_client.get("/no/such/page")
     assert response.status_code == 404
     assert "不存在" in response.get_data(as_text=True)
+
+
+def test_login_limit_is_shared_by_workers_through_redis(app, database_url):
+    """Two app instances (two gunicorn workers) count failed logins together."""
+    import uuid
+    prefix = "loupan-test-" + uuid.uuid4().hex
+    apps = [create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_ENABLED=True,
+                       AUTH_RATE_LIMIT="3 per minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+                       RATELIMIT_KEY_PREFIX=prefix) for _ in range(2)]
+    codes = []
+    for i in range(4):
+        client = apps[i % 2].test_client()
+        token = csrf_token(client.get("/login/").get_data(as_text=True))
+        codes.append(client.post("/login/", data={"username": "admin", "password": "nope-1234",
+                                                  "csrf_token": token}).status_code)
+    assert codes == [302, 302, 302, 429]
+    for worker in apps:
+        with worker.app_context():
+            db.session.remove()
+            db.engine.dispose()
