@@ -69,6 +69,16 @@ class Config:
     # `flask scheduler run` as its own process.
     LOUPAN_SCHEDULER_IN_PROCESS = os.environ.get("LOUPAN_SCHEDULER_IN_PROCESS") == "1"
     LOUPAN_APPROVAL_REMINDER_HOURS = int(os.environ.get("LOUPAN_APPROVAL_REMINDER_HOURS", "24"))
+    # How often the approval reminder job looks for overdue requests.
+    LOUPAN_APPROVAL_REMINDER_INTERVAL_MINUTES = int(os.environ.get("LOUPAN_APPROVAL_REMINDER_INTERVAL_MINUTES", "60"))
+    # Cron schedules are read in this time zone; interval schedules count from its midnight.
+    LOUPAN_SCHEDULER_TIMEZONE = os.environ.get("LOUPAN_SCHEDULER_TIMEZONE", "Asia/Shanghai")
+    # The active scheduler renews its lease every HEARTBEAT seconds; another process takes
+    # over when it has not for LEASE seconds (keep LEASE at least twice HEARTBEAT).
+    LOUPAN_SCHEDULER_HEARTBEAT_SECONDS = int(os.environ.get("LOUPAN_SCHEDULER_HEARTBEAT_SECONDS", "15"))
+    LOUPAN_SCHEDULER_LEASE_SECONDS = int(os.environ.get("LOUPAN_SCHEDULER_LEASE_SECONDS", "60"))
+    # A fire that comes later than this (process suspended, overloaded) is left to the catch-up.
+    LOUPAN_SCHEDULER_MISFIRE_GRACE_SECONDS = int(os.environ.get("LOUPAN_SCHEDULER_MISFIRE_GRACE_SECONDS", "300"))
 
     LOUPAN_BACKUP_DIR = os.environ.get("LOUPAN_BACKUP_DIR", os.path.join(BASEDIR, "backups"))
 

@@ -49,6 +49,10 @@ def create_app(config=None, **overrides):
             if blueprint.url_prefix and blueprint.url_prefix.startswith("/api/"):
                 csrf.exempt(blueprint)
 
+    @app.route("/favicon.ico")
+    def favicon():
+        return app.send_static_file("favicon.ico")
+
     from app import cli, errors
     errors.init_app(app)
     cli.init_app(app)
@@ -62,12 +66,15 @@ def _instance_path():
 
 
 def _configure_logging(app):
-    if not app.logger.handlers or app.config.get("TESTING"):
+    """Everything logs to stdout (the process manager collects it); INFO and above."""
+    root = logging.getLogger()
+    if not any(getattr(h, "_loupan", False) for h in root.handlers):
         handler = logging.StreamHandler(sys.stdout)
+        handler._loupan = True
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root = logging.getLogger()
-        if not any(isinstance(h, logging.StreamHandler) for h in root.handlers):
-            root.addHandler(handler)
-        root.setLevel(logging.INFO)
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    app.logger.handlers.clear()  # Flask's own stderr handler would print every line twice
+    app.logger.propagate = True
     # Flask-AppBuilder warns at every start about filters on its own security models.
     logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)

@@ -22,7 +22,10 @@ def _wants_json():
 def _render(code, message):
     if _wants_json():
         return jsonify(message=str(message)), code
-    from flask import current_app
+    from flask import current_app, g
+    from flask_login import current_user
+    if not hasattr(g, "user"):  # refused before Flask-AppBuilder's before_request ran (CSRF)
+        g.user = current_user
     return render_template(
         "error.html", code=code, message=message,
         base_template=current_app.appbuilder.base_template,

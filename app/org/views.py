@@ -39,7 +39,7 @@ class EmployeeView(CustomFieldsMixin, LoupanModelView):
     label_columns = {
         "number": _l("Employee number"), "name": _l("Name"), "department": _l("Department"),
         "position": _l("Position"), "phone": _l("Phone"), "id_number": _l("ID number"),
-        "hire_date": _l("Hire date"), "status": _l("Status"), "user": _l("Login"),
+        "hire_date": _l("Hire date"), "status": _l("Status"), "user": _l("Login account"),
     }
     formatters_columns = {
         "phone": personal_data.shown,
