@@ -15,9 +15,8 @@ loupan = AppGroup("loupan", help="Loupan set-up and operations.")
 def seed():
     """Create permissions, the shipped roles and the lookup lists (safe to re-run)."""
     from app.core.services import setup
-    setup.seed_roles()
-    setup.seed_lookups()
-    click.echo("Roles, permissions and lookup lists are in place.")
+    setup.seed_all()
+    click.echo("Roles, permissions, lookup lists and print templates are in place.")
 
 
 @loupan.command("create-admin")
@@ -47,8 +46,7 @@ def setup_command(demo):
     from app import demo as demo_data
     from app.core.services import setup
     upgrade(directory=current_app.extensions["migrate"].directory)
-    setup.seed_roles()
-    setup.seed_lookups()
+    setup.seed_all()
     password = setup.ensure_admin(os.environ.get("LOUPAN_ADMIN_PASSWORD"))
     loaded = False
     if demo and demo_data.is_empty():

@@ -34,8 +34,7 @@ def build(url, employees):
         from app.core.models import CustomFieldDef
         from app.core.services import setup
         from app.org.models import Department, Employee
-        setup.seed_roles()
-        setup.seed_lookups()
+        setup.seed_all()
         setup.ensure_admin("Admin12345")
         demo.load()
         db.session.add_all([

@@ -45,8 +45,7 @@ def app(database_url):
         db.create_all()
         from app import demo
         from app.core.services import setup
-        setup.seed_roles()
-        setup.seed_lookups()
+        setup.seed_all()
         setup.ensure_admin("Admin12345")
         demo.load()
         db.session.remove()

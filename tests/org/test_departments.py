@@ -60,3 +60,17 @@ def test_empty_department_can_be_deleted(ctx):
     db.session.commit()
     services.delete_department(empty)
     assert db.session.query(Department).filter_by(code="TMP").first() is None
+
+
+def test_department_can_be_deactivated_by_unticking_the_box(admin_client, app):
+    with app.app_context():
+        d = dept("HZ-BJ")
+        pk, parent = d.id, d.parent_id
+    url = "/departmentview/edit/%d" % pk
+    response = admin_client.post(url, data={
+        "csrf_token": form_token(admin_client, url), "name": "杭州滨江·锦园销售部", "code": "HZ-BJ",
+        "kind": "sales_team", "parent": str(parent), "sort_order": "70",
+    })
+    assert response.status_code == 302
+    with app.app_context():
+        assert dept("HZ-BJ").active is False

@@ -31,6 +31,25 @@ def seed_lookups():
     db.session.commit()
 
 
+_module_seeds = []
+
+
+def register_seed(seed):
+    """A module adds what production needs of it (e.g. default print templates)."""
+    if seed not in _module_seeds:
+        _module_seeds.append(seed)
+    return seed
+
+
+def seed_all():
+    """Everything production needs; what `flask loupan seed` runs. Safe to re-run."""
+    seed_roles()
+    seed_lookups()
+    for seed in _module_seeds:
+        seed()
+    db.session.commit()
+
+
 def seed_roles():
     """Create permissions for every view, the shipped roles and their grants."""
     appbuilder = current_app.appbuilder

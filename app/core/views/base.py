@@ -7,6 +7,10 @@ from flask import abort, has_request_context, send_file
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args
 
+from wtforms import BooleanField
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired
+
 from app.core import excel
 
 from app.core.errors import BusinessError
@@ -26,6 +30,19 @@ class LoupanModelView(ModelView):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.extra_args = dict(self.extra_args or {}, audit_table=self.datamodel.obj.__tablename__)
+
+    def _init_forms(self):
+        super()._init_forms()
+        # FAB makes a non-nullable Boolean column a required checkbox, so "no" could never be
+        # saved; a checkbox is always answered.
+        for form in (self.add_form, self.edit_form):
+            for name in dir(form):
+                field = getattr(form, name, None)
+                if isinstance(field, UnboundField) and issubclass(field.field_class, BooleanField):
+                    field.kwargs["validators"] = [
+                        v for v in field.kwargs.get("validators") or []
+                        if not isinstance(v, (DataRequired, InputRequired))
+                    ]
 
     def template_context(self):
         context = {}
