@@ -7,6 +7,7 @@ ORG = "Organisation"
 def init_app(app, appbuilder):
     from app.core.services import custom_fields
     from app.org.api import DepartmentApi, EmployeeApi
+    from app.org.approvals import init_app as init_approvals
     from app.org.models import Employee
     from app.org.views import DepartmentView, EmployeeView
 
@@ -18,3 +19,4 @@ def init_app(app, appbuilder):
     appbuilder.add_view(EmployeeView, "Employees", label=_l("Employees"), icon="fa-id-card", category=ORG)
     appbuilder.add_api(DepartmentApi)
     appbuilder.add_api(EmployeeApi)
+    init_approvals(app, appbuilder)

@@ -35,13 +35,16 @@ def add_form(client, **fields):
 
 def test_seed_templates_is_idempotent(app):
     with app.app_context():
+        # The baseline was seeded like production (flask loupan seed); seeding again adds nothing.
+        db.session.query(PrintTemplate).delete()
+        db.session.commit()
         first = services.seed_templates()
         assert [t.kind for t in first] == [kinds.ORG_ROSTER]
         assert services.seed_templates() == []
         rows = db.session.query(PrintTemplate).filter_by(kind=kinds.ORG_ROSTER).all()
         assert len(rows) == 1 and rows[0].is_default and rows[0].active
         # the audit log recorded the insert
-        assert db.session.query(AuditLog).filter_by(table_name="print_template", action="insert").count() == 1
+        assert db.session.query(AuditLog).filter_by(table_name="print_template", action="insert").count() == 2
 
 
 def test_admin_adds_a_template_in_the_browser(admin_client, app):
@@ -200,6 +203,9 @@ def test_roster_masks_phones_for_users_without_the_right(app, seeded, tmp_path):
 
 
 def test_print_without_a_template_is_a_message(admin_client, app):
+    with app.app_context():
+        db.session.query(PrintTemplate).update({"active": False, "is_default": False})
+        db.session.commit()
     response = admin_client.get("/printtemplateview/print/%s/%d" % (kinds.ORG_ROSTER, dept_id(app, "HN")))
     assert response.status_code == 422
     assert "Print templates" in response.get_data(as_text=True) or "打印模板" in response.get_data(as_text=True)

@@ -6,11 +6,20 @@ from app.core.models.base import Audited, utcnow
 
 STATUSES = ("pending", "approved", "rejected", "withdrawn")
 
+_PENDING = sa.text("status = 'pending'")
+
 
 class ApprovalRequest(Audited, Model):
     """A proposed change that a supervisor approves or rejects (审批)."""
 
     __tablename__ = "approval_request"
+    __table_args__ = (
+        # At most one pending request of a kind for the same record, also under concurrent use.
+        sa.Index("ux_approval_request_pending_target", "kind", "target_table", "target_id", unique=True,
+                 sqlite_where=_PENDING, postgresql_where=_PENDING),
+        # "My requests", newest first.
+        sa.Index("ix_approval_request_requester", "requester_id", "id"),
+    )
     id = sa.Column(sa.Integer, primary_key=True)
     kind = sa.Column(sa.String(50), nullable=False, index=True)
     target_table = sa.Column(sa.String(64))
@@ -27,3 +36,6 @@ class ApprovalRequest(Audited, Model):
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
     decided_at = sa.Column(sa.DateTime)
     reminded_at = sa.Column(sa.DateTime)
+
+    def __str__(self):
+        return "#%s %s" % (self.id, self.summary)

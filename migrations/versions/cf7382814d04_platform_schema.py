@@ -1,8 +1,8 @@
 """platform schema
 
-Revision ID: 2acb0288cfcf
+Revision ID: cf7382814d04
 Revises: 
-Create Date: 2026-11-26 16:43:52.232201
+Create Date: 2026-11-26 17:45:54.726006
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '2acb0288cfcf'
+revision = 'cf7382814d04'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -103,6 +103,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('entity', 'field', name='uq_field_label')
     )
+    op.create_table('job_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.String(length=100), nullable=False),
+    sa.Column('due_at', sa.DateTime(), nullable=False),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('message', sa.String(length=2000), nullable=True),
+    sa.Column('runner', sa.String(length=200), nullable=True),
+    sa.Column('triggered_by', sa.String(length=100), nullable=True),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('job_id', 'due_at', name='uq_job_run_job_due')
+    )
+    with op.batch_alter_table('job_run', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_job_run_started_at'), ['started_at'], unique=False)
+        batch_op.create_index('ix_job_run_status', ['status'], unique=False)
+
     op.create_table('lookup_list',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=50), nullable=False),
@@ -110,6 +127,32 @@ def upgrade():
     sa.Column('description', sa.String(length=500), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
+    )
+    op.create_table('print_template',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=50), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=True),
+    sa.Column('html', sa.Text(), nullable=False),
+    sa.Column('paper', sa.String(length=20), nullable=False),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('kind', 'name', name='uq_print_template_kind_name')
+    )
+    with op.batch_alter_table('print_template', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_print_template_kind'), ['kind'], unique=False)
+        batch_op.create_index('uq_print_template_default', ['kind'], unique=True, postgresql_where=sa.text('is_default'), sqlite_where=sa.text('is_default = 1'))
+
+    op.create_table('scheduler_lease',
+    sa.Column('name', sa.String(length=50), nullable=False),
+    sa.Column('owner', sa.String(length=200), nullable=False),
+    sa.Column('acquired_at', sa.DateTime(), nullable=False),
+    sa.Column('heartbeat_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
     )
     op.create_table('ab_api_key',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -204,7 +247,9 @@ def upgrade():
     )
     with op.batch_alter_table('approval_request', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_approval_request_kind'), ['kind'], unique=False)
+        batch_op.create_index('ix_approval_request_requester', ['requester_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_approval_request_status'), ['status'], unique=False)
+        batch_op.create_index('ux_approval_request_pending_target', ['kind', 'target_table', 'target_id'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
 
     op.create_table('custom_field_def',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -249,6 +294,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_user_id', ['user_id', 'id'], unique=False)
         batch_op.create_index('ix_notification_user_unread', ['user_id', 'read_at'], unique=False)
 
     op.create_table('ab_permission_view_role',
@@ -330,6 +376,7 @@ def downgrade():
     op.drop_table('ab_permission_view_role')
     with op.batch_alter_table('notification', schema=None) as batch_op:
         batch_op.drop_index('ix_notification_user_unread')
+        batch_op.drop_index('ix_notification_user_id')
 
     op.drop_table('notification')
     with op.batch_alter_table('lookup_value', schema=None) as batch_op:
@@ -341,7 +388,9 @@ def downgrade():
 
     op.drop_table('custom_field_def')
     with op.batch_alter_table('approval_request', schema=None) as batch_op:
+        batch_op.drop_index('ux_approval_request_pending_target', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
         batch_op.drop_index(batch_op.f('ix_approval_request_status'))
+        batch_op.drop_index('ix_approval_request_requester')
         batch_op.drop_index(batch_op.f('ix_approval_request_kind'))
 
     op.drop_table('approval_request')
@@ -367,7 +416,18 @@ def downgrade():
         batch_op.drop_index('idx_api_key_lookup_hash')
 
     op.drop_table('ab_api_key')
+    op.drop_table('scheduler_lease')
+    with op.batch_alter_table('print_template', schema=None) as batch_op:
+        batch_op.drop_index('uq_print_template_default', postgresql_where=sa.text('is_default'), sqlite_where=sa.text('is_default = 1'))
+        batch_op.drop_index(batch_op.f('ix_print_template_kind'))
+
+    op.drop_table('print_template')
     op.drop_table('lookup_list')
+    with op.batch_alter_table('job_run', schema=None) as batch_op:
+        batch_op.drop_index('ix_job_run_status')
+        batch_op.drop_index(batch_op.f('ix_job_run_started_at'))
+
+    op.drop_table('job_run')
     op.drop_table('field_label')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_user_id'))

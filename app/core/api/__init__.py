@@ -1,0 +1,1 @@
+"""Core REST resources (approvals, notifications) under /api/v1/."""
