@@ -41,7 +41,7 @@ class Config:
     FAB_API_SWAGGER_UI = True
     FAB_SECURITY_MANAGER_CLASS = "app.security.LoupanSecurityManager"
     FAB_INDEX_VIEW = "app.core.views.home.HomeView"
-    FAB_BASE_TEMPLATE = "appbuilder/baselayout.html"
+    FAB_BASE_TEMPLATE = "loupan/baselayout.html"
 
     AUTH_TYPE = AUTH_DB
     AUTH_USER_REGISTRATION = False

@@ -3,7 +3,12 @@ import re
 
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.security.views import (
+    PermissionViewModelView, RoleModelView, UserDBModelView, UserGroupModelView,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -23,7 +28,58 @@ def password_policy(password):
         )
 
 
+def _full_name(user):
+    from app.core.display import person_name
+    return person_name(user.first_name, user.last_name)
+
+
+# FAB writes every name "first last"; a Chinese name reads family name first (陈志明). Its
+# user screens, menus and every __repr__ go through this one method.
+User.get_full_name = _full_name
+
+
+class _PlainValues:
+    """Empty values, yes/no and dates on FAB's own user screens read like ours."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from app.core.display import plain
+        self.formatters_columns = dict(self.formatters_columns or {})
+        for column in set(self.list_columns or []) | set(self.show_columns or []):
+            self.formatters_columns.setdefault(column, plain)
+        for fieldset in self.show_fieldsets or []:
+            for column in fieldset[1].get("fields", []):
+                self.formatters_columns.setdefault(column, plain)
+
+
+# Subclasses keep FAB's permission names, so roles and grants are those of FAB's own views.
+class LoupanUserDBModelView(_PlainValues, UserDBModelView):
+    class_permission_name = "UserDBModelView"
+
+
+class LoupanGroupModelView(_PlainValues, UserGroupModelView):
+    class_permission_name = "UserGroupModelView"
+    label_columns = {
+        "name": _l("Name"), "label": _l("Label"), "description": _l("Description"),
+        "users": _l("Users"), "roles": _l("Roles"),
+    }
+
+
+class LoupanRoleModelView(RoleModelView):
+    class_permission_name = "RoleModelView"
+    label_columns = dict(RoleModelView.label_columns, user=_l("User"), groups=_l("Groups"))
+
+
+class LoupanPermissionViewModelView(PermissionViewModelView):
+    class_permission_name = "PermissionViewModelView"
+    label_columns = dict(PermissionViewModelView.label_columns, role=_l("Role"))
+
+
 class LoupanSecurityManager(SecurityManager):
+    userdbmodelview = LoupanUserDBModelView
+    groupmodelview = LoupanGroupModelView
+    rolemodelview = LoupanRoleModelView
+    permissionviewmodelview = LoupanPermissionViewModelView
     # FAB's user statistics chart loads Google Charts from the internet; sales offices may
     # have none, and the page adds nothing an admin needs.
     userstatschartview = None

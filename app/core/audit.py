@@ -57,7 +57,10 @@ def _row_id(obj):
 def _changes(obj, action):
     state = inspect(obj)
     changes = {}
+    encrypted = getattr(type(obj), "__encrypted_fields__", ())
     for key, column in _columns(obj):
+        if key.endswith("_hash") and key[:-5] in encrypted:
+            continue  # derived from the encrypted field; the log shows that one, masked
         if action == "insert":
             value = getattr(obj, key)
             if value is not None:

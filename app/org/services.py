@@ -1,4 +1,6 @@
 """Organisation rules: the department tree stays a tree, and people are never orphaned."""
+import re
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
@@ -79,7 +81,15 @@ def delete_department(dept):
     db.session.commit()
 
 
+PHONE_RE = r"^\+?[0-9][0-9 \-]{5,18}[0-9]$"
+ID_NUMBER_RE = r"^[0-9A-Za-z]{5,30}$"
+
+
 def check_employee(emp):
+    if emp.phone and not re.match(PHONE_RE, emp.phone.strip()):
+        raise BusinessError(_("Enter a phone number of 7 to 20 digits."))
+    if emp.id_number and not re.match(ID_NUMBER_RE, emp.id_number.strip()):
+        raise BusinessError(_("Enter an ID number of 5 to 30 letters and digits."))
     clash = db.session.query(Employee.id).filter(
         Employee.number == emp.number, Employee.id != (emp.id or 0)
     ).first()

@@ -1,9 +1,11 @@
+from flask import url_for
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import SelectField, StringField
+from wtforms.validators import Optional, Regexp
 
 from app.core import personal_data
 from app.core.views.base import LoupanModelView
@@ -37,24 +39,35 @@ class EmployeeView(CustomFieldsMixin, LoupanModelView):
     search_columns = ["number", "name", "department", "position", "status", "hire_date"]
     base_order = ("number", "asc")
     label_columns = {
-        "number": _l("Employee number"), "name": _l("Name"), "department": _l("Department"),
+        "number": _l("Employee number"), "name": _l("Full name"), "department": _l("Department"),
         "position": _l("Position"), "phone": _l("Phone"), "id_number": _l("ID number"),
         "hire_date": _l("Hire date"), "status": _l("Status"), "user": _l("Login account"),
     }
     formatters_columns = {
         "phone": personal_data.shown,
         "id_number": personal_data.shown,
+        "user": lambda user: user.username if user is not None else "",
         "status": lambda s: str(EMPLOYEE_STATUS_LABELS.get(s, s)),
         "hire_date": lambda d: d.isoformat() if d else "",
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "status": SelectField(_l("Status"), choices=_choices(EMPLOYEE_STATUS_LABELS), widget=Select2Widget()),
+        "phone": StringField(_l("Phone"), widget=BS3TextFieldWidget(),
+                             validators=[Optional(), Regexp(services.PHONE_RE, message=_l("Enter a phone number of 7 to 20 digits."))]),
+        "id_number": StringField(_l("ID number"), widget=BS3TextFieldWidget(),
+                                 validators=[Optional(), Regexp(services.ID_NUMBER_RE, message=_l("Enter an ID number of 5 to 30 letters and digits."))]),
     }
 
     def before_add(self, item):
         services.check_employee(item)
 
     before_update = before_add
+
+    def detail_links(self, pk):
+        links = []
+        if self.appbuilder.sm.has_access("can_request", "EmployeeTransferView"):
+            links.append((_l("Request transfer"), url_for("EmployeeTransferView.new", employee=pk), "fa-exchange-alt"))
+        return links
 
 
 class DepartmentView(LoupanModelView):
@@ -91,7 +104,16 @@ class DepartmentView(LoupanModelView):
     def before_delete(self, item):
         services.check_department_deletable(item)
 
+    def detail_links(self, pk):
+        links = []
+        if self.appbuilder.sm.has_access("can_print", "PrintTemplateView") and \
+                self.appbuilder.sm.has_access("can_list", "EmployeeView"):
+            links.append((_l("Print organisation roster"), url_for("PrintTemplateView.print_record",
+                                                                     kind="org_roster", pk=pk), "fa-print"))
+        return links
+
     @expose("/tree/")
     @has_access
     def tree(self):
-        return self.render_template("org/tree.html", rows=services.tree_rows(), kinds=DEPARTMENT_KIND_LABELS)
+        return self.render_template("org/tree.html", rows=services.tree_rows(), kinds=DEPARTMENT_KIND_LABELS,
+                                    may_open=self.appbuilder.sm.has_access("can_show", "DepartmentView"))

@@ -18,3 +18,8 @@ class AuditLog(Model):
     table_name = sa.Column(sa.String(64), nullable=False)
     row_id = sa.Column(sa.String(64), nullable=False)
     changes = sa.Column(sa.JSON, nullable=False)
+
+    def changes_readable(self):
+        """The changes with the screens' field labels (list and detail pages)."""
+        from app.core.views.audit import changes_html
+        return changes_html(self.changes, self.table_name)

@@ -24,3 +24,35 @@ def history(table, row_id, limit=500):
         .limit(limit)
         .all()
     )
+
+
+def _screens():
+    """table → (title, field labels) from the app's own screens, built once per app."""
+    from flask import current_app
+    from flask_appbuilder import ModelView
+    cache = current_app.extensions.setdefault("loupan_audit_labels", {})
+    if not cache:
+        for view in current_app.appbuilder.baseviews:
+            if not isinstance(view, ModelView) or not hasattr(view.datamodel, "obj"):
+                continue
+            table = getattr(view.datamodel.obj, "__tablename__", None)
+            if not table or table in cache:
+                continue
+            labels = dict(getattr(view, "_base_label_columns", None) or view.label_columns or {})
+            cache[table] = (view.show_title or view.list_title, labels)
+    return cache
+
+
+def entity_label(table):
+    screen = _screens().get(table)
+    return str(screen[0]) if screen and screen[0] else table
+
+
+def field_label(table, field):
+    screen = _screens().get(table)
+    labels = screen[1] if screen else {}
+    if field.endswith("_id") and field[:-3] in labels:
+        return str(labels[field[:-3]])  # parent_id reads as the screen's "Parent"
+    if field in labels:
+        return str(labels[field])
+    return field

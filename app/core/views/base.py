@@ -11,7 +11,7 @@ from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, InputRequired
 
-from app.core import excel
+from app.core import display, excel
 
 from app.core.errors import BusinessError
 from app.extensions import db
@@ -29,7 +29,17 @@ class LoupanModelView(ModelView):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.extra_args = dict(self.extra_args or {}, audit_table=self.datamodel.obj.__tablename__)
+        model = self.datamodel.obj
+        if getattr(model, "__audited__", False):
+            self.extra_args = dict(self.extra_args or {}, audit_table=model.__tablename__)
+        # Empty values, yes/no and dates read the same on every screen unless a view says otherwise.
+        formatters = self.formatters_columns
+        for column in set(self.list_columns or []) | set(self.show_columns or []):
+            formatters.setdefault(column, display.plain)
+
+    def detail_links(self, pk):
+        """Buttons on a record's detail page: [(label, url, icon)], already permission-checked."""
+        return []
 
     def _init_forms(self):
         super()._init_forms()
@@ -45,7 +55,10 @@ class LoupanModelView(ModelView):
                     ]
 
     def template_context(self):
-        context = {}
+        context = {
+            "may_see_history": self.appbuilder.sm.has_access("can_history", "AuditLogView"),
+            "detail_links": self.detail_links,
+        }
         if self.export_enabled and self.appbuilder.sm.has_access("can_export", self.class_permission_name):
             context["export_endpoint"] = self.__class__.__name__ + ".export"
         return context
