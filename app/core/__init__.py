@@ -29,6 +29,11 @@ def init_app(app, appbuilder):
                         category=SETTINGS)
     appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
                         category=SETTINGS)
+    from app.core.api.settings import (AuditLogApi, CustomFieldDefApi, FieldLabelApi, LookupListApi,
+                                       LookupValueApi)
+    for api in (LookupListApi, LookupValueApi, CustomFieldDefApi, FieldLabelApi, AuditLogApi):
+        appbuilder.add_api(api)
+
     _init_approvals(app, appbuilder)
 
 

@@ -62,6 +62,8 @@ def _changes(obj, action):
         if key.endswith("_hash") and key[:-5] in encrypted:
             continue  # derived from the encrypted field; the log shows that one, masked
         if action == "insert":
+            if column.primary_key:
+                continue  # the row id is the entry's own "row" column
             value = getattr(obj, key)
             if value is not None:
                 changes[key] = [None, _shown(obj, key, column, value)]

@@ -48,9 +48,10 @@ def check_list_deletable(lookup_list):
 
 
 def check_value_unique(value):
+    code = value.lookup_list.code if value.lookup_list is not None else value.list_code
     clash = (
         db.session.query(LookupValue.id)
-        .filter(LookupValue.list_code == value.list_code, LookupValue.name == value.name,
+        .filter(LookupValue.list_code == code, LookupValue.name == value.name,
                 LookupValue.id != (value.id or 0))
         .first()
     )

@@ -111,5 +111,5 @@ def ensure_admin(password=None):
     if sm.find_user(username="admin") is not None:
         return None
     password = password or random_password()
-    ensure_user("admin", "系统", "管理员", "admin@loupan.local", [roles.ADMIN], password)
+    ensure_user("admin", "管理员", "系统", "admin@loupan.local", [roles.ADMIN], password)
     return password
