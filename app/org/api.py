@@ -3,7 +3,6 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app.core import personal_data
 from app.core.services import custom_fields as cf
 from app.core.views.base import LoupanModelRestApi
-from app.org import services
 from app.org.models import Department, Employee
 from app.org.views import DepartmentView, EmployeeView
 
@@ -16,14 +15,6 @@ class DepartmentApi(LoupanModelRestApi):
                                    "address", "sort_order", "active"]
     add_columns = edit_columns = ["name", "code", "kind", "parent", "region", "phone", "address",
                                   "sort_order", "active"]
-
-    def before_add(self, item):
-        services.check_department(item)
-
-    before_update = before_add
-
-    def before_delete(self, item):
-        services.check_department_deletable(item)
 
 
 class EmployeeApi(LoupanModelRestApi):
@@ -48,9 +39,11 @@ class EmployeeApi(LoupanModelRestApi):
         for row in data.get("result", []):
             self._mask(row)
 
-    def _check(self, item):
+    def before_add(self, item):
+        # The page takes custom fields from its form; the API takes the `custom` object.
         item.custom = cf.clean_values("employee", item.custom)
-        services.check_employee(item)
+        super().before_add(item)
 
-    before_add = _check
-    before_update = _check
+    def before_update(self, item):
+        item.custom = cf.clean_values("employee", item.custom)
+        super().before_update(item)

@@ -1,9 +1,8 @@
-"""REST resources for the admin settings of core, sharing each page's permissions."""
+"""REST resources for the admin settings of core, sharing each page's permissions and rules
+(LoupanModelRestApi applies the page's before_* hooks)."""
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.core.models import AuditLog, CustomFieldDef, FieldLabel, LookupList, LookupValue
-from app.core.services import custom_fields as cf
-from app.core.services import lookup as lookups
 from app.core.views.audit import AuditLogView
 from app.core.views.base import LoupanModelRestApi
 from app.core.views.fields_admin import CustomFieldDefView, FieldLabelView
@@ -18,9 +17,6 @@ class LookupListApi(LoupanModelRestApi):
     add_columns = ["code", "name", "description"]
     edit_columns = ["name", "description"]
 
-    def before_delete(self, item):
-        lookups.check_list_deletable(item)
-
 
 class LookupValueApi(LoupanModelRestApi):
     resource_name = "lookup_values"
@@ -30,14 +26,6 @@ class LookupValueApi(LoupanModelRestApi):
     add_columns = edit_columns = ["lookup_list", "name", "sort_order", "active"]
     search_columns = ["list_code", "name", "active"]
     order_columns = ["sort_order", "id", "name"]
-
-    def before_add(self, item):
-        lookups.check_value_unique(item)
-
-    before_update = before_add
-
-    def before_delete(self, item):
-        lookups.check_value_deletable(item)
 
 
 class CustomFieldDefApi(LoupanModelRestApi):
@@ -50,15 +38,6 @@ class CustomFieldDefApi(LoupanModelRestApi):
                                   "sort_order", "show_in_list", "active"]
     search_columns = ["entity", "name", "active"]
 
-    def before_add(self, item):
-        cf.validate_definition(item)
-
-    def before_update(self, item):
-        cf.check_definition_change(item)
-
-    def before_delete(self, item):
-        cf.check_definition_deletable(item)
-
 
 class FieldLabelApi(LoupanModelRestApi):
     resource_name = "field_labels"
@@ -66,11 +45,6 @@ class FieldLabelApi(LoupanModelRestApi):
     permissions_of = FieldLabelView
     list_columns = show_columns = ["id", "entity", "field", "label"]
     add_columns = edit_columns = ["entity", "field", "label"]
-
-    def before_add(self, item):
-        cf.validate_label(item)
-
-    before_update = before_add
 
 
 class AuditLogApi(LoupanModelRestApi):

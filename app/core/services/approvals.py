@@ -372,16 +372,20 @@ def approve(request_id, user, comment=None):
         if kind is None:
             raise BusinessError(_("This kind of request is no longer supported; it can only be rejected."))
         kind.apply(req)
-        req.status = "approved"
-        req.decider_id = user.id
-        req.decided_at = utcnow()
-        req.comment = comment
-        db.session.flush()
-        _notify_requester(req, user)
-        return req
+        return _record_decision(req, user, "approved", comment)
 
     with _as(user):
         return _finish(action)
+
+
+def _record_decision(req, user, status, comment):
+    req.status = status
+    req.decider_id = user.id
+    req.decided_at = utcnow()
+    req.comment = comment
+    db.session.flush()
+    _notify_requester(req, user)
+    return req
 
 
 def reject(request_id, user, comment):
@@ -395,13 +399,7 @@ def reject(request_id, user, comment):
         kind = _kinds.get(req.kind)
         if kind is not None and kind.on_close is not None:
             kind.on_close(req)
-        req.status = "rejected"
-        req.decider_id = user.id
-        req.decided_at = utcnow()
-        req.comment = comment
-        db.session.flush()
-        _notify_requester(req, user)
-        return req
+        return _record_decision(req, user, "rejected", comment)
 
     with _as(user):
         return _finish(action)

@@ -154,14 +154,18 @@ class LoupanModelRestApi(ModelRestApi):
                                          ["can_list", "can_show", "can_add", "can_edit", "can_delete"])
         super().__init__()
 
+    # By default a resource applies the same rules as its page (permissions_of).
     def before_add(self, item):
-        pass
+        if self.permissions_of is not None:
+            self.permissions_of.before_add(self, item)
 
     def before_update(self, item):
-        pass
+        if self.permissions_of is not None:
+            self.permissions_of.before_update(self, item)
 
     def before_delete(self, item):
-        pass
+        if self.permissions_of is not None:
+            self.permissions_of.before_delete(self, item)
 
     def pre_add(self, item):
         self.before_add(item)
