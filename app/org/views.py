@@ -90,7 +90,8 @@ class DepartmentView(LoupanModelView):
     }
     formatters_columns = {"kind": lambda k: str(DEPARTMENT_KIND_LABELS.get(k, k))}
     add_form_extra_fields = edit_form_extra_fields = {
-        "kind": SelectField(_l("Kind"), choices=_choices(DEPARTMENT_KIND_LABELS), widget=Select2Widget()),
+        "kind": SelectField(_l("Kind"), choices=_choices(DEPARTMENT_KIND_LABELS), widget=Select2Widget(),
+                            default="department"),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "region": [["list_code", FilterEqual, "region"], ["active", FilterEqual, True]],
