@@ -78,3 +78,5 @@ def _configure_logging(app):
     app.logger.propagate = True
     # Flask-AppBuilder warns at every start about filters on its own security models.
     logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
+    # APScheduler logs every heartbeat; our own runner logs each job run (loupan.scheduler).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
