@@ -6,6 +6,7 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 from flask_babel import gettext as _
 
+from app.core.api import paging
 from app.core.errors import BusinessError
 from app.core.services import approvals
 from app.core.views.approval import ALL_REQUESTS_VIEW, PERMISSIONS
@@ -73,12 +74,9 @@ class ApprovalApi(BaseApi):
         if status is not None and status not in approvals.STATUS_LABELS:
             return self.response_400(message=_("Unknown status."))
         try:
-            page = int(request.args.get("page", 0))
-            page_size = int(request.args.get("page_size", 20))
-        except ValueError:
-            return self.response_400(message=_("page and page_size must be whole numbers."))
-        if page < 0 or not 1 <= page_size <= 200:
-            return self.response_400(message=_("page must be 0 or more and page_size between 1 and 200."))
+            page, page_size = paging()
+        except BusinessError as e:
+            return self.response_400(message=str(e))
         total, items = approvals.requests_of(self._user(), status=status, page=page, page_size=page_size)
         return self.response(200, count=total, result=[serialize(r) for r in items])
 

@@ -6,6 +6,8 @@ from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 from flask_babel import gettext as _
 
+from app.core.api import paging
+from app.core.errors import BusinessError
 from app.core.services import notifications
 from app.core.views.notification import PERMISSIONS
 
@@ -42,12 +44,9 @@ class NotificationApi(BaseApi):
         if unread not in ("0", "1", "true", "false"):
             return self.response_400(message=_("unread must be 0 or 1."))
         try:
-            page = int(request.args.get("page", 0))
-            page_size = int(request.args.get("page_size", 20))
-        except ValueError:
-            return self.response_400(message=_("page and page_size must be whole numbers."))
-        if page < 0 or not 1 <= page_size <= 200:
-            return self.response_400(message=_("page must be 0 or more and page_size between 1 and 200."))
+            page, page_size = paging()
+        except BusinessError as e:
+            return self.response_400(message=str(e))
         total, items = notifications.list_for(self._user(), unread_only=unread in ("1", "true"),
                                               page=page, page_size=page_size)
         return self.response(200, count=total, unread=notifications.unread_count(self._user()),
