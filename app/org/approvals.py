@@ -7,7 +7,7 @@ import datetime as dt
 
 from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.fieldwidgets import DatePickerWidget, Select2Widget
+from flask_appbuilder.fieldwidgets import BS3TextAreaFieldWidget, DatePickerWidget, Select2Widget
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -138,7 +138,8 @@ class TransferForm(FlaskForm):
     to_department = SelectField(_l("New department"), validators=[InputRequired()], widget=Select2Widget())
     effective_date = DateField(_l("Effective date"), validators=[InputRequired()], format="%Y-%m-%d",
                                widget=DatePickerWidget(), default=dt.date.today)
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=1000)],
+                           widget=BS3TextAreaFieldWidget())
 
 
 class EmployeeTransferView(BaseView):
