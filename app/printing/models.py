@@ -13,7 +13,7 @@ class PrintTemplate(Audited, Model):
 
     A kind may have several templates (a project's own contract layout, say); at most one of
     them is the kind's default, which the database enforces with a partial unique index.
-    The HTML is a Jinja template rendered in a sandbox; see app/printing/services.py.
+    The HTML is a Jinja template rendered in a sandbox; see app/printing/services/engine.py.
     """
 
     __tablename__ = "print_template"

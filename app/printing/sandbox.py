@@ -1,7 +1,7 @@
 """The sandbox print templates run in: Jinja's ImmutableSandboxedEnvironment (no attribute that
 starts with "_", no mutation of lists and dicts, only safe callables) with limits on the time a
 render takes and on the size of the strings, lists and numbers it builds, so that a template
-can neither reach Python internals nor exhaust the worker. Messages are made in services.py."""
+can neither reach Python internals nor exhaust the worker. Messages are made in services/engine.py."""
 import contextlib
 import re
 import threading

@@ -1,5 +1,5 @@
 """Print templates (admin CRUD with preview) and the endpoint that prints a real record.
-Thin: the rules and the rendering are in app/printing/services.py."""
+Thin: the rules and the rendering are in app/printing/services/."""
 import io
 from urllib.parse import urlsplit
 

@@ -6,6 +6,7 @@ import pytest
 
 from app.core.errors import BusinessError
 from app.printing import services
+from app.printing.services import engine
 
 
 def render(html, **context):
@@ -104,7 +105,7 @@ def test_runaway_or_broken_templates_become_messages(html):
 
 
 def test_empty_loops_are_stopped_by_the_time_limit(monkeypatch):
-    monkeypatch.setattr(services, "RENDER_SECONDS", 0.5)
+    monkeypatch.setattr(engine, "RENDER_SECONDS", 0.5)
     with pytest.raises(BusinessError) as err:
         render("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}")
     assert "seconds" in str(err.value) or "秒" in str(err.value)
