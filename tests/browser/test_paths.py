@@ -297,3 +297,80 @@ def test_audit_log_and_change_history_show_the_new_department(page):
     assert entries.count() == 1, "expected exactly the creation, got %d entries" % entries.count()
     entry = entries.first.inner_text()
     assert "admin" in entry and NEW_DEPT["name"] in entry and NEW_DEPT["code"] in entry, entry
+
+
+def test_transfer_request_is_approved_in_the_browser_and_the_requester_is_told(page, browser, base_url, app):
+    """A manager asks to move 张伟 to 深圳前海·海悦项目部; the admin sees the bell, opens the inbox,
+    approves; the employee has moved and the manager's bell shows the answer."""
+    from app.extensions import db
+    from app.org.models import Employee
+
+    login_as(page, "manager")
+    with app.app_context():
+        emp = db.session.query(Employee).filter_by(number="E1006").one()
+        emp_id, employee_label = emp.id, "%s (%s)" % (emp.name, emp.number)
+    page.goto("/employeeview/show/%d" % emp_id)
+    no_errors(page)
+    with page.expect_navigation():
+        page.click(".loupan-detail-links a[href*='employeetransfer']")
+    assert page.eval_on_selector("select#employee", "s => s.value") == str(emp_id)
+    choose(page, "to_department", "深圳前海·海悦项目部 (SZ-QH)")
+    page.fill("textarea#reason", "前海项目开盘，需要增援")
+    shot(page, "path-transfer-request-filled")
+    save(page)
+    no_errors(page)
+    assert alerts(page, "success") or alerts(page, "info")
+    shot(page, "path-transfer-request-sent")
+
+    admin_context = browser.new_context(base_url=base_url, locale="zh-CN", viewport={"width": 1366, "height": 900})
+    admin = admin_context.new_page()
+    try:
+        login_as(admin, "admin")
+        assert int(admin.get_attribute(".loupan-unread-count", "data-unread")) >= 1
+        admin.goto("/approvals/inbox/")
+        shot(admin, "path-approval-inbox")
+        row = admin.locator("table tr", has_text=employee_label.split(" ")[0]).first
+        with admin.expect_navigation():
+            row.locator("a").first.click()
+        assert "前海项目开盘" in admin.inner_text("body")
+        shot(admin, "path-approval-detail")
+        admin.fill("textarea#approve_comment", "同意")
+        with admin.expect_navigation():
+            admin.click("form.loupan-approve button[type=submit]")
+        assert not admin.locator("[data-error-code]").count()
+        shot(admin, "path-approval-approved")
+    finally:
+        admin_context.close()
+
+    with app.app_context():
+        moved = db.session.get(Employee, emp_id)
+        assert moved.department.code == "SZ-QH"
+    page.goto("/")
+    assert int(page.get_attribute(".loupan-unread-count", "data-unread")) >= 1
+    page.click(".loupan-bell a")
+    page.wait_for_load_state()
+    assert "张伟" in page.inner_text("body")
+    shot(page, "path-transfer-approved-notification")
+
+
+def test_roster_prints_as_pdf_from_the_department_page(page, app, tmp_path):
+    """The admin opens 华南区域公司 and presses 打印组织花名册: a PDF with the company's people."""
+    import subprocess
+
+    login_as(page, "admin")
+    with app.app_context():
+        from app.extensions import db
+        from app.org.models import Department
+        pk = db.session.query(Department).filter_by(code="HN").one().id
+    page.goto("/departmentview/show/%d" % pk)
+    no_errors(page)
+    link = page.locator(".loupan-detail-links a[href*='/print/org_roster/']")
+    assert link.count() == 1
+    shot(page, "path-roster-print-button")
+    response = page.request.get(link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("application/pdf")
+    pdf = tmp_path / "roster.pdf"
+    pdf.write_bytes(response.body())
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert REGION_COMPANY in text and "黄丽萍" in text
