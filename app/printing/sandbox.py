@@ -153,10 +153,6 @@ def _finalize(value):
     return "" if value is None else value
 
 
-def _finalize(value):
-    return "" if value is None else value
-
-
 def make_environment(filters):
     """A sandboxed environment with autoescaping, undefined placeholders as errors, None printed
     as nothing, and `filters` added to (or replacing) Jinja's own."""

@@ -5,8 +5,6 @@ after every test). Screenshots of each step: tests/artifacts/path-*.png.
 """
 import re
 
-import pytest
-
 from tests.browser import i18n
 from tests.browser.conftest import login, login_as, shot
 

@@ -1,7 +1,6 @@
 import pytest
 
 from app import create_app
-from app.core.services import setup
 from app.extensions import db
 from tests.conftest import csrf_token, form_token, login
 

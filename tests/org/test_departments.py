@@ -1,6 +1,6 @@
 from app.extensions import db
 from app.org import services
-from app.org.models import Department, Employee
+from app.org.models import Department
 from app.core.errors import BusinessError
 import pytest
 

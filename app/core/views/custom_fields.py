@@ -1,9 +1,11 @@
 """Custom fields on FAB screens: a mixin that adds an entity's admin-defined fields to its
 add/edit forms, detail page, list columns, list filters and renamed labels, per request."""
+import datetime as dt
+import decimal
+
 from flask import g, has_request_context, request
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -37,10 +39,8 @@ def _form_value(defn, item):
     if defn.field_type == "choice":
         return str(value)
     if defn.field_type == "date":
-        import datetime as dt
         return dt.date.fromisoformat(value)
     if defn.field_type == "decimal":
-        import decimal
         return decimal.Decimal(value)
     return value
 
@@ -151,22 +151,21 @@ class CustomFieldsMixin:
         self.extra_args = dict(self.extra_args or {}, custom_filter_entity=self.custom_entity)
 
     def prefill_form(self, form, pk):
+        # The form read cf_<name> through the model as stored JSON; give the fields typed values.
         item = self.datamodel.get(pk)
         for d in _defs(self.custom_entity):
-            field = form["cf_" + d.name] if ("cf_" + d.name) in form else None
-            if field is not None:
-                field.data = _form_value(d, item)
-        super_prefill = getattr(super(), "prefill_form", None)
-        if super_prefill:
-            super_prefill(form, pk)
+            if "cf_" + d.name in form:
+                form["cf_" + d.name].data = _form_value(d, item)
+        super().prefill_form(form, pk)
 
     def process_form(self, form, is_created):
+        # Custom values leave the form before FAB copies it onto the model; pre_add/pre_update
+        # validate them and store them in `custom`.
         data = {}
         for d in _defs(self.custom_entity):
             key = "cf_" + d.name
             if key in form:
-                value = form[key].data
-                data[d.name] = value if value not in ("None",) else None
+                data[d.name] = form[key].data
                 del form[key]
         g._loupan_cf_values = data
         super().process_form(form, is_created)
@@ -197,5 +196,3 @@ class CustomFieldsMixin:
 
 _DYNAMIC = ("list_columns", "show_columns", "add_columns", "edit_columns", "label_columns",
             "formatters_columns", "add_form", "edit_form")
-TYPE_LABELS = cf.TYPE_LABELS
-FILTER_TITLE = _l("Filter by custom fields")
