@@ -1,5 +1,6 @@
 """Reading the audit log (writing is app/core/audit.py's alone)."""
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from app.core.models import AuditLog
 from app.extensions import db
@@ -39,6 +40,8 @@ def _screens():
             if not table or table in cache:
                 continue
             labels = dict(getattr(view, "_base_label_columns", None) or view.label_columns or {})
+            # Only the labels a screen declares (translated); not FAB's prettified column names.
+            labels = {k: v for k, v in labels.items() if isinstance(v, LazyString)}
             cache[table] = (view.show_title or view.list_title, labels)
     return cache
 
