@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.context import acting_as, current_user_obj
 from app.core.errors import BusinessError
+from app.core.services.records import taken
 from app.extensions import db
 from app.inventory.models import (PRICE_ROUNDINGS, ROOM_STATUSES, Building, Layout, Phase, PresalePermit,
                                   Project, PropertyType, Room, RoomStatus, Unit)
@@ -70,8 +71,7 @@ def check_project(project):
         raise BusinessError(_("Price rounding is to the fen or to the yuan."))
     if (project.hold_hours or 0) < 0 or (project.booking_days or 0) < 0:
         raise BusinessError(_("Hold and booking durations cannot be negative."))
-    clash = db.session.query(Project.id).filter(Project.code == project.code, Project.id != (project.id or 0)).first()
-    if clash:
+    if taken(Project, project, code=project.code):
         raise BusinessError(_("The project code “%(code)s” is already used.", code=project.code))
 
 
@@ -93,10 +93,7 @@ def _same_project(child, project_id, message):
 
 
 def check_phase(phase):
-    clash = db.session.query(Phase.id).filter(
-        Phase.project_id == _id(phase.project, phase.project_id), Phase.name == phase.name,
-        Phase.id != (phase.id or 0)).first()
-    if clash:
+    if taken(Phase, phase, project_id=_id(phase.project, phase.project_id), name=phase.name):
         raise BusinessError(_("The phase “%(name)s” already exists in this project.", name=phase.name))
 
 
@@ -116,9 +113,7 @@ def check_building(building):
         raise BusinessError(_("Floors below ground cannot be negative."))
     if building.units_count is None or building.units_count < 0:
         raise BusinessError(_("The number of units cannot be negative."))
-    clash = db.session.query(Building.id).filter(
-        Building.project_id == project_id, Building.name == building.name, Building.id != (building.id or 0)).first()
-    if clash:
+    if taken(Building, building, project_id=project_id, name=building.name):
         raise BusinessError(_("The building “%(name)s” already exists in this project.", name=building.name))
     if building.id is not None:
         low, high = db.session.query(sa.func.min(Room.floor), sa.func.max(Room.floor)).filter(
@@ -143,9 +138,7 @@ def check_unit(unit):
     building_id = _id(unit.building, unit.building_id)
     if building_id is None:
         raise BusinessError(_("Choose the building of the unit."))
-    clash = db.session.query(Unit.id).filter(
-        Unit.building_id == building_id, Unit.name == unit.name, Unit.id != (unit.id or 0)).first()
-    if clash:
+    if taken(Unit, unit, building_id=building_id, name=unit.name):
         raise BusinessError(_("The unit “%(name)s” already exists in this building.", name=unit.name))
     if unit.id is not None and _count(Room, Room.unit_id == unit.id, Room.building_id != building_id):
         raise BusinessError(_("“%(name)s” has rooms; it cannot move to another building.", name=unit.name))
@@ -163,10 +156,7 @@ def check_permit(permit):
     for building in permit.buildings or []:
         if building.project_id != project_id:
             raise BusinessError(_("“%(name)s” belongs to another project.", name=building.name))
-    clash = db.session.query(PresalePermit.id).filter(
-        PresalePermit.project_id == project_id, PresalePermit.number == permit.number,
-        PresalePermit.id != (permit.id or 0)).first()
-    if clash:
+    if taken(PresalePermit, permit, project_id=project_id, number=permit.number):
         raise BusinessError(_("The presale permit “%(number)s” is already recorded.", number=permit.number))
 
 
@@ -176,10 +166,7 @@ def check_layout(layout):
             raise BusinessError(_("Numbers of rooms cannot be negative."))
     if layout.typical_area is not None and layout.typical_area <= 0:
         raise BusinessError(_("The area must be greater than zero."))
-    clash = db.session.query(Layout.id).filter(
-        Layout.project_id == _id(layout.project, layout.project_id), Layout.name == layout.name,
-        Layout.id != (layout.id or 0)).first()
-    if clash:
+    if taken(Layout, layout, project_id=_id(layout.project, layout.project_id), name=layout.name):
         raise BusinessError(_("The layout “%(name)s” already exists in this project.", name=layout.name))
 
 
@@ -189,10 +176,7 @@ def check_layout_deletable(layout):
 
 
 def check_property_type(ptype):
-    clash = db.session.query(PropertyType.id).filter(
-        PropertyType.project_id == _id(ptype.project, ptype.project_id), PropertyType.code == ptype.code,
-        PropertyType.id != (ptype.id or 0)).first()
-    if clash:
+    if taken(PropertyType, ptype, project_id=_id(ptype.project, ptype.project_id), code=ptype.code):
         raise BusinessError(_("The property type code “%(code)s” is already used in this project.", code=ptype.code))
 
 
@@ -249,9 +233,7 @@ def check_room(room):
     if not (room.code or "").strip():
         room.code = room_code(building, unit, room.number)
     room.code = room.code.strip()
-    clash = db.session.query(Room.id).filter(
-        Room.project_id == project_id, Room.code == room.code, Room.id != (room.id or 0)).first()
-    if clash:
+    if taken(Room, room, project_id=project_id, code=room.code):
         raise BusinessError(_("The room code “%(code)s” is already used in this project.", code=room.code))
     if room.status is None:
         room.status = "unreleased"

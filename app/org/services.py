@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.core.errors import BusinessError
+from app.core.services.records import taken
 from app.extensions import db
 from app.org.models import Department, Employee
 
@@ -43,10 +44,7 @@ def check_department(dept):
                 _("“%(name)s” cannot be moved under itself or under one of its own sub-departments.",
                   name=dept.name)
             )
-    clash = db.session.query(Department.id).filter(
-        Department.code == dept.code, Department.id != (dept.id or 0)
-    ).first()
-    if clash:
+    if taken(Department, dept, code=dept.code):
         raise BusinessError(_("The department code “%(code)s” is already used.", code=dept.code))
 
 
@@ -90,10 +88,7 @@ def check_employee(emp):
         raise BusinessError(_("Enter a phone number of 7 to 20 digits."))
     if emp.id_number and not re.match(ID_NUMBER_RE, emp.id_number.strip()):
         raise BusinessError(_("Enter an ID number of 5 to 30 letters and digits."))
-    clash = db.session.query(Employee.id).filter(
-        Employee.number == emp.number, Employee.id != (emp.id or 0)
-    ).first()
-    if clash:
+    if taken(Employee, emp, number=emp.number):
         raise BusinessError(_("The employee number “%(number)s” is already used.", number=emp.number))
     user_id = emp.user.id if emp.user is not None else emp.user_id
     if user_id is not None:

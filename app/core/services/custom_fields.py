@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core.errors import BusinessError
 from app.core.models import CustomFieldDef, FieldLabel, LookupList, LookupValue
+from app.core.services.records import taken
 from app.extensions import db
 
 # entity code -> (model class, label)
@@ -67,11 +68,7 @@ def validate_definition(defn):
     model = ENTITIES[defn.entity][0]
     if hasattr(model, defn.name):
         raise BusinessError(_("“%(name)s” is already a built-in field of this entity.", name=defn.name))
-    clash = db.session.query(CustomFieldDef.id).filter(
-        CustomFieldDef.entity == defn.entity, CustomFieldDef.name == defn.name,
-        CustomFieldDef.id != (defn.id or 0),
-    ).first()
-    if clash:
+    if taken(CustomFieldDef, defn, entity=defn.entity, name=defn.name):
         raise BusinessError(_("This entity already has a field named “%(name)s”.", name=defn.name))
 
 
@@ -247,8 +244,5 @@ def validate_label(row):
     model = ENTITIES[row.entity][0]
     if row.field not in model.__table__.c and not hasattr(model, row.field):
         raise BusinessError(_("“%(field)s” is not a field of this entity.", field=row.field))
-    clash = db.session.query(FieldLabel.id).filter(
-        FieldLabel.entity == row.entity, FieldLabel.field == row.field, FieldLabel.id != (row.id or 0)
-    ).first()
-    if clash:
+    if taken(FieldLabel, row, entity=row.entity, field=row.field):
         raise BusinessError(_("This field has already been renamed; edit that entry instead."))

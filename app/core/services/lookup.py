@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 
 from app.core.errors import BusinessError
 from app.core.models import LookupList, LookupValue
+from app.core.services.records import taken
 from app.extensions import db
 
 
@@ -49,13 +50,7 @@ def check_list_deletable(lookup_list):
 
 def check_value_unique(value):
     code = value.lookup_list.code if value.lookup_list is not None else value.list_code
-    clash = (
-        db.session.query(LookupValue.id)
-        .filter(LookupValue.list_code == code, LookupValue.name == value.name,
-                LookupValue.id != (value.id or 0))
-        .first()
-    )
-    if clash:
+    if taken(LookupValue, value, list_code=code, name=value.name):
         raise BusinessError(_("The list already has a value named “%(name)s”.", name=value.name))
 
 
