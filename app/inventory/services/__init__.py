@@ -185,6 +185,22 @@ def check_property_type_deletable(ptype):
         raise BusinessError(_("“%(name)s” is used by rooms; it cannot be deleted.", name=ptype.name))
 
 
+ROUNDING_QUANTUM = {"fen": decimal.Decimal("0.01"), "yuan": decimal.Decimal("1")}
+
+
+def round_price(value, rounding):
+    """Round an amount by a project's rule (to the fen or to the yuan), half up, once."""
+    quantum = ROUNDING_QUANTUM.get(rounding or "fen", ROUNDING_QUANTUM["fen"])
+    return decimal.Decimal(value).quantize(quantum, rounding=decimal.ROUND_HALF_UP)
+
+
+def total_price(area, unit_price, rounding):
+    """A room's list total: gross area × unit price, rounded by the project's rule."""
+    if area is None or unit_price is None:
+        return None
+    return round_price(decimal.Decimal(area) * decimal.Decimal(unit_price), rounding)
+
+
 def room_code(building, unit, number):
     """1栋-1单元-1201, or 1栋-1201 for a building without units."""
     parts = [building.name] + ([unit.name] if unit is not None else []) + [number]
