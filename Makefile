@@ -34,12 +34,15 @@ extract-messages: $(VENV)/.installed
 update-messages: extract-messages
 	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations -D messages
 
-# Debian's Chromium and the tools to look at PDFs; installed when missing (needs root).
+# Debian's Chromium, a Chinese font for it (screenshots) and the tools to look at PDFs;
+# installed when missing (needs root).
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 \
+	    || [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
-	  else echo "chromium and poppler-utils are needed: sudo apt-get install chromium poppler-utils"; exit 1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils \
+	      fontconfig fonts-wqy-microhei >/dev/null; \
+	  else echo "needed: sudo apt-get install chromium poppler-utils fontconfig fonts-wqy-microhei"; exit 1; fi; \
 	fi
 
 run: install

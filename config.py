@@ -82,6 +82,14 @@ class Config:
 
     LOUPAN_BACKUP_DIR = os.environ.get("LOUPAN_BACKUP_DIR", os.path.join(BASEDIR, "backups"))
 
+    # The largest request body (uploads); above it the page says so (app/errors.py) instead of
+    # reading it. Excel imports refuse files above LOUPAN_IMPORT_MAX_BYTES before reading them.
+    MAX_CONTENT_LENGTH = int(os.environ.get("LOUPAN_MAX_UPLOAD_MB", "25")) * 1024 * 1024
+    LOUPAN_IMPORT_MAX_BYTES = int(os.environ.get("LOUPAN_IMPORT_MAX_MB", "20")) * 1024 * 1024
+    LOUPAN_IMPORT_MAX_ROWS = int(os.environ.get("LOUPAN_IMPORT_MAX_ROWS", "20000"))
+    # Checked and imported in a background thread; True runs the work inside the request (tests).
+    LOUPAN_IMPORT_SYNC = False
+
 
 class TestConfig(Config):
     TESTING = True

@@ -33,6 +33,21 @@ def _render(code, message):
     ), code
 
 
+def _too_large():
+    """An upload above MAX_CONTENT_LENGTH: back to the form with the limit named, not an error page."""
+    from urllib.parse import urlsplit
+
+    from flask import current_app, flash, redirect
+    from flask_babel import gettext
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    message = gettext("The file is too large: at most %(mb)d MB can be uploaded.", mb=limit // (1024 * 1024))
+    referrer = request.referrer or ""
+    if not _wants_json() and referrer and urlsplit(referrer).netloc == request.host:
+        flash(message, "danger")
+        return redirect(referrer, 303)
+    return _render(413, message)
+
+
 def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -40,6 +55,8 @@ def init_app(app):
 
     @app.errorhandler(HTTPException)
     def http_error(e):
+        if e.code == 413:
+            return _too_large()
         return _render(e.code, MESSAGES.get(e.code, e.description))
 
     @app.errorhandler(Exception)

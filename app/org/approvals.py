@@ -108,6 +108,15 @@ def describe(req):
     return rows
 
 
+def link(req):
+    """The approval page links to the employee being moved."""
+    employee_id = (req.payload or {}).get("employee_id")
+    if not isinstance(employee_id, int) or isinstance(employee_id, bool) or \
+            not current_app.appbuilder.sm.has_access("can_show", "EmployeeView"):
+        return None
+    return _("Open the employee"), url_for("EmployeeView.show", pk=employee_id)
+
+
 def request_transfer(requester, employee_id, to_department_id, effective_date, reason=None):
     """Submit an employee transfer for approval; returns the ApprovalRequest."""
     payload = validate({"employee_id": employee_id, "to_department_id": to_department_id,
@@ -174,7 +183,7 @@ class EmployeeTransferView(BaseView):
 def init_app(app, appbuilder):
     from app.org import ORG
     approvals.register_kind(KIND, _l("Employee transfer"), apply=apply, approver_roles=(roles.ADMIN,),
-                            describe=describe, validate=validate)
+                            describe=describe, validate=validate, link=link)
     appbuilder.add_view(EmployeeTransferView, TRANSFER_MENU, label=_l("Request transfer"),
                         icon="fa-exchange-alt", category=ORG)
     roles.extend(permissions={roles.MANAGER: {"EmployeeTransferView": ("can_request",)}},

@@ -23,6 +23,8 @@ import re
 ALLOWED_WORDS = {
     "Loupan", "API", "APIs", "Excel", "PDF", "ID", "URL", "JSON", "UTC", "IP", "OpenAPI", "Swagger",
     "xlsx", "xls", "csv", "pdf", "png", "jpg", "http", "https", "www", "Email", "E-mail", "VIP",
+    # file kinds and sizes named in upload hints
+    "PNG", "JPEG", "GIF", "WebP", "KB", "MB",
 }
 
 # Words of FAB's and our interface that must not reach a Chinese user even in a data cell.

@@ -34,8 +34,15 @@ def transfer(requester="manager", number="E1006", to="SZ-QH", reason="支援前�
                                           dt.date(2026, 7, 1), reason)
 
 
-def notes_of(name):
-    return db.session.query(Notification).filter_by(user_id=user(name).id).order_by(Notification.id).all()
+def notes_of(name, after=0):
+    """The user's notifications, oldest first; with `after`, only those newer than that id."""
+    return (db.session.query(Notification).filter_by(user_id=user(name).id)
+            .filter(Notification.id > after).order_by(Notification.id).all())
+
+
+def last_note_id():
+    """The newest notification so far (the demo data has some), to count only newer ones."""
+    return db.session.query(sa.func.max(Notification.id)).scalar() or 0
 
 
 def fresh(req_id):
@@ -70,13 +77,14 @@ def test_kinds(app):
 # ---------------------------------------------------------------- services
 
 def test_submit_notifies_admins_and_approval_moves_the_employee(ctx):
+    baseline = last_note_id()
     req = transfer()
     assert req.status == "pending" and req.target_table == "employee"
     assert req.payload["from_department"] == "云璟销售一组"
     assert "张伟" in req.summary and "深圳前海·海悦项目部" in req.summary
-    admin_notes = notes_of("admin")
+    admin_notes = notes_of("admin", baseline)
     assert len(admin_notes) == 1 and admin_notes[0].link == "/approvals/show/%d" % req.id
-    assert notes_of("manager") == [] and notes_of("sales") == []
+    assert notes_of("manager", baseline) == [] and notes_of("sales", baseline) == []
 
     approvals.approve(req.id, user("admin"), "同意")
     req = fresh(req.id)
@@ -94,7 +102,9 @@ def test_submit_notifies_admins_and_approval_moves_the_employee(ctx):
                 .filter_by(table_name="approval_request", row_id=str(req.id), action="update").first())
     assert decision.changes["status"] == ["pending", "approved"]
     # The requester hears about it.
-    assert len(notes_of("manager")) == 1 and "同意" in notes_of("manager")[0].body
+    manager_notes = notes_of("manager", baseline)
+    assert len(manager_notes) == 1 and "同意" in manager_notes[0].body
+    assert manager_notes[0].link == "/approvals/show/%d" % req.id
 
 
 def test_refusal_in_apply_rolls_back_everything_and_leaves_the_request_pending(ctx, test_kinds):
@@ -124,6 +134,7 @@ def test_transfer_rechecks_the_department_when_approved(ctx):
 
 
 def test_transfer_request_is_validated(ctx):
+    before = db.session.query(ApprovalRequest).count()
     with pytest.raises(BusinessError):
         transfer(to="GZ-TH-S1")  # already there
     with pytest.raises(BusinessError):
@@ -132,7 +143,8 @@ def test_transfer_request_is_validated(ctx):
         org_approvals.request_transfer(user("manager"), "x", dept("HD").id, dt.date(2026, 7, 1))
     with pytest.raises(BusinessError):
         org_approvals.request_transfer(user("manager"), emp("E1006").id, dept("HD").id, "not a date")
-    assert db.session.query(ApprovalRequest).count() == 0
+    assert db.session.query(ApprovalRequest).count() == before
+    assert db.session.query(ApprovalRequest).filter_by(target_table="employee").count() == 0
 
 
 def test_a_second_pending_request_for_the_same_target_is_refused(ctx):
@@ -209,6 +221,7 @@ def test_only_the_requester_withdraws(ctx):
 
 
 def test_sales_cannot_approve_and_managers_approve_only_their_kinds(ctx, test_kinds):
+    baseline = last_note_id()
     transfer_req = transfer()
     discount = approvals.submit("test_discount", user("sales"), "deal", 1, {"rate": "0.95"}, "95折", "老客户")
     with pytest.raises(BusinessError):
@@ -222,7 +235,7 @@ def test_sales_cannot_approve_and_managers_approve_only_their_kinds(ctx, test_ki
     assert {r.id for r in approvals.pending_for(user("manager"))} == {discount.id, other.id}
     assert {r.id for r in approvals.pending_for(user("admin"))} == {transfer_req.id, discount.id, other.id}
     # Managers were told about the discounts, not about the transfer.
-    assert {n.link for n in notes_of("manager")} == {"/approvals/show/%d" % discount.id,
+    assert {n.link for n in notes_of("manager", baseline)} == {"/approvals/show/%d" % discount.id,
                                                      "/approvals/show/%d" % other.id}
     approvals.approve(discount.id, user("manager"), "可以")
     assert test_kinds == [discount.id]

@@ -18,7 +18,8 @@ def refused(fn, *args):
 
 
 def test_demo_project_has_its_rooms_released_and_unreleased(ctx):
-    statuses = dict(db.session.query(Room.status, db.func.count(Room.id)).group_by(Room.status).all())
+    statuses = dict(db.session.query(Room.status, db.func.count(Room.id)).filter(Room.project_id == project().id)
+                    .group_by(Room.status).all())
     assert statuses == {"available": 40, "unreleased": 45, "not_for_sale": 1}
     assert room("1栋-1单元-1001").list_total_price == D("4145070")
     assert room("1栋-1单元-1001").area_shared == D("23.40")
@@ -95,7 +96,7 @@ def test_a_released_room_cannot_be_deleted_but_an_unreleased_one_can(ctx):
     assert "no longer unreleased" in message
     assert room("1栋-1单元-101") is not None
     services.delete_room(room("2栋-1单元-101"))
-    assert db.session.query(Room).filter_by(code="2栋-1单元-101").first() is None
+    assert db.session.query(Room).filter_by(project_id=project().id, code="2栋-1单元-101").first() is None
 
 
 def test_shrinking_a_building_below_its_rooms_is_refused(ctx):
@@ -153,3 +154,22 @@ def test_duplicate_building_and_unit_names_are_refused(ctx):
         assert "already exists" in refused(services.check_unit, u)
     db.session.rollback()
     assert db.session.query(Building).filter_by(project_id=project().id).count() == 2
+
+
+def test_prices_of_a_released_room_change_only_through_an_adjustment(ctx):
+    released = room("1栋-1单元-1001")
+    released.list_unit_price = D("40000.00")
+    with force_locale("en"), pytest.raises(BusinessError) as refused:
+        with db.session.no_autoflush:
+            services.check_room(released)
+    assert "only through a price adjustment" in str(refused.value)
+    db.session.rollback()
+    assert room("1栋-1单元-1001").list_unit_price == D("34950.00")
+    unreleased = room("2栋-1单元-101")
+    unreleased.list_unit_price = D("40000.00")
+    with db.session.no_autoflush:
+        services.check_room(unreleased)  # still being priced: typed in freely
+    released = room("1栋-1单元-1001")
+    released.orientation = None  # other fields of a released room stay editable
+    with db.session.no_autoflush:
+        services.check_room(released)

@@ -36,15 +36,24 @@ def add_form(client, **fields):
 def test_seed_templates_is_idempotent(app):
     with app.app_context():
         # The baseline was seeded like production (flask loupan seed); seeding again adds nothing.
+        inserts = db.session.query(AuditLog).filter_by(table_name="print_template", action="insert")
+        inserts_before = inserts.count()
+        last_entry = db.session.query(db.func.max(AuditLog.id)).scalar() or 0
         db.session.query(PrintTemplate).delete()
         db.session.commit()
+        # Other modules register kinds too (the inventory's price list); each kind with a default
+        # template gets exactly one, org_roster among them.
+        with_defaults = sorted(k.code for k in services.kinds() if k.default_template)
+        assert kinds.ORG_ROSTER in with_defaults
         first = services.seed_templates()
-        assert [t.kind for t in first] == [kinds.ORG_ROSTER]
+        assert sorted(t.kind for t in first) == with_defaults
         assert services.seed_templates() == []
+        assert db.session.query(PrintTemplate).count() == len(with_defaults)
         rows = db.session.query(PrintTemplate).filter_by(kind=kinds.ORG_ROSTER).all()
         assert len(rows) == 1 and rows[0].is_default and rows[0].active
-        # the audit log recorded the insert
-        assert db.session.query(AuditLog).filter_by(table_name="print_template", action="insert").count() == 2
+        # the audit log recorded the inserts, the org_roster one among them
+        assert inserts.count() == inserts_before + len(with_defaults)
+        assert inserts.filter(AuditLog.id > last_entry, AuditLog.row_id == str(rows[0].id)).count() == 1
 
 
 def test_admin_adds_a_template_in_the_browser(admin_client, app):
@@ -257,8 +266,12 @@ def test_manager_sees_templates_but_cannot_change_them(client, app, seeded):
 
 def test_api_crud_with_a_jwt(client, app, seeded):
     headers = api_token(client, "admin")
+    with app.app_context():
+        seeded_ids = {t.id for t in db.session.query(PrintTemplate)}
+        roster_id = template_id(app)
     listed = client.get("/api/v1/print_templates/", headers=headers)
-    assert listed.status_code == 200 and listed.json["count"] == 1
+    assert listed.status_code == 200 and listed.json["count"] == len(seeded_ids)
+    assert set(listed.json["ids"]) == seeded_ids and roster_id in seeded_ids
     created = client.post("/api/v1/print_templates/", headers=headers, json={
         "kind": kinds.ORG_ROSTER, "name": "API 花名册", "paper": "a4_landscape", "active": True,
         "is_default": True, "html": GOOD_HTML})
@@ -275,6 +288,8 @@ def test_api_crud_with_a_jwt(client, app, seeded):
 
 def test_api_refuses_broken_templates_with_422(client, app, seeded):
     headers = api_token(client, "admin")
+    with app.app_context():
+        before = db.session.query(PrintTemplate).count()
     for body in ({"kind": kinds.ORG_ROSTER, "name": "x", "html": "{% for %}"},
                  {"kind": kinds.ORG_ROSTER, "name": "x", "html": "{{ ''.__class__ }}"},
                  {"kind": "unknown", "name": "x", "html": "<p>x</p>"},
@@ -285,7 +300,8 @@ def test_api_refuses_broken_templates_with_422(client, app, seeded):
         assert response.status_code == 422, (body, response.get_data(as_text=True))
         assert response.json["message"]
     with app.app_context():
-        assert db.session.query(PrintTemplate).count() == 1
+        assert db.session.query(PrintTemplate).count() == before
+        assert db.session.query(PrintTemplate).filter_by(name="x").count() == 0
 
 
 @needs_poppler

@@ -29,6 +29,7 @@ def serialize(req, details=False):
     if details:
         data["payload"] = req.payload
         data["details"] = [{"label": label, "value": value} for label, value in approvals.describe(req)]
+        data["links"] = [{"label": label, "url": url} for label, url in approvals.links(req)]
     return data
 
 

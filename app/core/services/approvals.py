@@ -15,7 +15,9 @@ and submits requests from its own services:
 Hooks (all optional except apply):
   validate(payload, requester) -> cleaned payload or None; raises BusinessError to refuse.
   apply(request)               -> makes the change; raises BusinessError to refuse (all rolls back).
-  describe(request)            -> [(label, value), ...] shown on the detail page.
+  describe(request)            -> [(label, value), ...] shown on the detail page (as text).
+  link(request)                -> (label, url), a list of them, or None: buttons on the detail
+                                  page to the record the request is about (check permissions).
   scope(request, user)         -> False when this approver may not decide this request
                                   (e.g. another project); admins are not limited.
   on_close(request)            -> called in the same transaction when a request is rejected
@@ -66,18 +68,19 @@ class Kind:
     validate: Optional[Callable] = None
     scope: Optional[Callable] = None
     on_close: Optional[Callable] = None
+    link: Optional[Callable] = None
 
 
 _kinds = {}
 
 
 def register_kind(code, label, apply, approver_roles=(), describe=None, validate=None, scope=None,
-                  on_close=None):
+                  on_close=None, link=None):
     """Register (or re-register) a kind of approval request. Approvers are the users holding
     one of approver_roles, and admins (管理员) always."""
     if not callable(apply):
         raise TypeError("apply must be callable")
-    kind = Kind(code, label, apply, tuple(approver_roles or ()), describe, validate, scope, on_close)
+    kind = Kind(code, label, apply, tuple(approver_roles or ()), describe, validate, scope, on_close, link)
     _kinds[code] = kind
     return kind
 
@@ -209,6 +212,29 @@ def describe(req):
         except Exception:  # a describe() bug must not hide the request from its approver
             log.exception("describe() failed for approval request %s", req.id)
     return [(str(key), str(value)) for key, value in sorted((req.payload or {}).items())]
+
+
+def links(req):
+    """[(label, url)] to the records the request is about, through the kind's link(); only
+    relative URLs or http(s) ones, so that a link can never run script."""
+    kind = _kinds.get(req.kind)
+    if kind is None or kind.link is None:
+        return []
+    try:
+        found = kind.link(req)
+    except Exception:  # like describe(): the request stays visible
+        log.exception("link() failed for approval request %s", req.id)
+        return []
+    if not found:
+        return []
+    if isinstance(found, tuple):
+        found = [found]
+    result = []
+    for label, url in found:
+        url = str(url or "")
+        if url.startswith("/") and not url.startswith("//") or url.startswith(("http://", "https://")):
+            result.append((str(label), url))
+    return result
 
 
 # ---------------------------------------------------------------- changing

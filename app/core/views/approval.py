@@ -86,7 +86,7 @@ class ApprovalView(BaseView):
     def show(self, pk):
         req = self._visible(pk)
         return self.render_template(
-            "core/approval_show.html", req=req, details=approvals.describe(req),
+            "core/approval_show.html", req=req, details=approvals.describe(req), links=approvals.links(req),
             kind_label=approvals.kind_label(req.kind), status_label=approvals.status_label(req.status),
             may_decide=approvals.may_decide(req, g.user) and self.appbuilder.sm.has_access(
                 "can_decide", self.class_permission_name),

@@ -41,6 +41,10 @@ class LoupanModelView(ModelView):
         """Buttons on a record's detail page: [(label, url, icon)], already permission-checked."""
         return []
 
+    def list_links(self):
+        """Buttons above the list (e.g. acting on the filtered rows): [(label, url, icon)], permission-checked."""
+        return []
+
     def _init_forms(self):
         super()._init_forms()
         # FAB makes a non-nullable Boolean column a required checkbox, so "no" could never be
@@ -58,6 +62,7 @@ class LoupanModelView(ModelView):
         context = {
             "may_see_history": self.appbuilder.sm.has_access("can_history", "AuditLogView"),
             "detail_links": self.detail_links,
+            "list_links": self.list_links,
         }
         if self.export_enabled and self.appbuilder.sm.has_access("can_export", self.class_permission_name):
             context["export_endpoint"] = self.__class__.__name__ + ".export"
@@ -134,6 +139,31 @@ class LoupanReadOnlyView(LoupanModelView):
     base_permissions = ["can_list", "can_show"]
 
 
+def page_permissions(view_class):
+    """The permissions FAB gives a page class when it is registered (BaseView and BaseCRUDView
+    __init__): its declared base_permissions, or one per @has_access method when it declares
+    none, plus its actions. A resource sharing the page's permission name must register exactly
+    these, or each start-up tries to delete the other's (can_export, can_download …)."""
+    names = view_class.method_permission_name or {}
+    declared = view_class.base_permissions
+    permissions = list(declared) if declared is not None else []
+    for attr in dir(view_class):
+        func = getattr(view_class, attr, None)
+        if declared is None and hasattr(func, "_permission_name"):
+            if view_class.include_route_methods is not None and attr not in view_class.include_route_methods:
+                continue
+            if attr in (view_class.exclude_route_methods or ()):
+                continue
+            permission = "can_" + (names.get(attr) or func._permission_name)
+        elif hasattr(func, "_action"):
+            permission = "can_" + names[attr] if names.get(attr) else func._action[0]
+        else:
+            continue
+        if permission not in permissions:
+            permissions.append(permission)
+    return permissions
+
+
 class LoupanModelRestApi(ModelRestApi):
     """FAB's REST resource with the same before_* hooks; a refusal answers 422 with the
     message in the user's language. The pages' own JavaScript may call it with the session."""
@@ -150,8 +180,7 @@ class LoupanModelRestApi(ModelRestApi):
         if self.permissions_of is not None:
             self.class_permission_name = self.permissions_of.__name__
             # Same permission set as the page, so that neither removes the other's grants.
-            self.base_permissions = list(self.permissions_of.base_permissions or
-                                         ["can_list", "can_show", "can_add", "can_edit", "can_delete"])
+            self.base_permissions = page_permissions(self.permissions_of)
         super().__init__()
 
     # By default a resource applies the same rules as its page (permissions_of).

@@ -56,12 +56,12 @@ class RoomApi(LoupanModelRestApi):
     resource_name = "rooms"
     datamodel = SQLAInterface(Room)
     permissions_of = RoomView
-    # status and release_batch are read-only: release, deals and the mark actions change them.
+    # status and release_batch_id are read-only: release, deals and the mark actions change them.
     list_columns = show_columns = ["id", "project_id", "building_id", "unit_id", "code", "floor", "number",
                                    "layout_id", "property_type_id", "orientation_id", "view_id",
                                    "decoration_id", "area_gross", "area_inner", "area_shared",
                                    "list_unit_price", "list_total_price", "floor_price", "status",
-                                   "release_batch", "custom"]
+                                   "release_batch_id", "custom"]
     add_columns = edit_columns = ["building", "unit", "floor", "number", "code", "layout", "property_type",
                                   "orientation", "view", "decoration", "area_gross", "area_inner",
                                   "list_unit_price", "list_total_price", "floor_price", "custom"]

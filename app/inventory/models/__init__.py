@@ -2,9 +2,10 @@
 layouts, property types, presale permits and room statuses."""
 import sqlalchemy as sa
 from flask_appbuilder import Model
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import deferred, relationship
 
 from app.core.models import Audited, CustomFieldsMixin
+from app.org.models import Department
 
 # The room statuses of DESIGN.md, in their order on the sales-control chart; codes are fixed,
 # names and colours are admin-editable rows of room_status.
@@ -34,7 +35,7 @@ class Project(Audited, Model):
     city = sa.Column(sa.String(50))
     address = sa.Column(sa.String(200))
     developer_id = sa.Column(sa.Integer, sa.ForeignKey("department.id"), nullable=False, index=True)
-    developer = relationship("Department", lazy="joined", innerjoin=True)
+    developer = relationship(Department, lazy="joined", innerjoin=True)
     price_rounding = sa.Column(sa.String(10), nullable=False, default="fen")
     hold_hours = sa.Column(sa.Integer, nullable=False, default=24)
     booking_days = sa.Column(sa.Integer, nullable=False, default=7)
@@ -72,6 +73,14 @@ class Layout(Audited, Model):
     living_rooms = sa.Column(sa.Integer, nullable=False, default=0)
     bathrooms = sa.Column(sa.Integer, nullable=False, default=0)
     typical_area = sa.Column(sa.Numeric(10, 2))
+    # The floor-plan image itself is loaded only when it is shown, never with a list.
+    floor_plan = deferred(sa.Column(sa.LargeBinary))
+    floor_plan_type = sa.Column(sa.String(30))
+
+    @property
+    def floor_plan_ref(self):
+        """The layout's id when it has a floor plan (what the pages link the image by)."""
+        return self.id if self.floor_plan_type else None
 
     def __str__(self):
         return self.name
@@ -187,7 +196,8 @@ class Room(Audited, CustomFieldsMixin, Model):
     # Changed only by release, the deal services and mark_(not_)for_sale; never by a form.
     status = sa.Column(sa.String(20), sa.ForeignKey("room_status.code"), nullable=False, default="unreleased")
     status_info = relationship("RoomStatus", lazy="joined", innerjoin=True, viewonly=True)
-    release_batch = sa.Column(sa.String(50))
+    release_batch_id = sa.Column(sa.Integer, sa.ForeignKey("release_batch.id"), index=True)
+    release_batch = relationship("ReleaseBatch", lazy="joined")
 
     @property
     def area_shared(self):
@@ -198,3 +208,6 @@ class Room(Audited, CustomFieldsMixin, Model):
 
     def __str__(self):
         return self.code
+from app.inventory.models.release import ReleaseBatch  # noqa: E402,F401
+from app.inventory.models.pricing import PriceAdjustment, PriceAdjustmentLine, PriceFactor, PriceHistory  # noqa: E402,F401
+from app.inventory.models.imports import RoomImport  # noqa: E402,F401

@@ -212,6 +212,14 @@ def _lookup(value, list_code, message):
         raise BusinessError(message)
 
 
+def check_floor(building, floor):
+    """A room's floor lies within its building: 1..floors above, -1..-floors below, no floor 0."""
+    if floor is None or floor == 0 or floor > building.floors_above or floor < -building.floors_below:
+        raise BusinessError(_("Floor %(floor)s is outside “%(building)s” (floors %(low)d to %(high)d, no floor 0).",
+                              floor=floor if floor is not None else "", building=building.name,
+                              low=-building.floors_below, high=building.floors_above))
+
+
 def check_room(room):
     """Called before a room is saved (autoflush off); completes project and code."""
     building = room.building
@@ -224,6 +232,7 @@ def check_room(room):
         raise BusinessError(_("A room cannot move to another project."))
     room.project_id = project_id
     room.project = building.project
+    _check_price_edit(room)
     unit = room.unit
     if unit is None and room.unit_id is not None:
         unit = db.session.get(Unit, room.unit_id)
@@ -237,11 +246,7 @@ def check_room(room):
     _lookup(room.view, "view", _("Choose a view from its list."))
     _lookup(room.decoration, "decoration", _("Choose a decoration standard from its list."))
 
-    floor = room.floor
-    if floor is None or floor == 0 or floor > building.floors_above or floor < -building.floors_below:
-        raise BusinessError(_("Floor %(floor)s is outside “%(building)s” (floors %(low)d to %(high)d, no floor 0).",
-                              floor=floor if floor is not None else "", building=building.name,
-                              low=-building.floors_below, high=building.floors_above))
+    check_floor(building, room.floor)
     room.number = (room.number or "").strip()
     if not room.number:
         raise BusinessError(_("Enter the room number."))
@@ -253,6 +258,20 @@ def check_room(room):
         raise BusinessError(_("The room code “%(code)s” is already used in this project.", code=room.code))
     if room.status is None:
         room.status = "unreleased"
+
+
+PRICE_FIELDS = ("list_unit_price", "list_total_price", "floor_price")
+
+
+def _check_price_edit(room):
+    """Prices are typed in while a room is unreleased; once it is on sale they change only through
+    an approved price adjustment, which keeps the room's price history."""
+    if room.id is None or room.status in (None, "unreleased"):
+        return
+    state = sa.inspect(room)
+    if any(state.attrs[field].history.has_changes() for field in PRICE_FIELDS):
+        raise BusinessError(_("Prices of released rooms change only through a price adjustment (%(codes)s).",
+                              codes=room.code))
 
 
 def _check_amounts(room):
@@ -308,11 +327,12 @@ def mark_for_sale(rooms, user=None):
     """Back from 非售: to available if the room was released in a batch, else to unreleased."""
     return _change_status(rooms, user, FOR_SALE_STATUSES + ("not_for_sale",),
                           lambda room: room.status if room.status in FOR_SALE_STATUSES else
-                          ("available" if room.release_batch else "unreleased"))
+                          ("available" if room.release_batch_id else "unreleased"))
 
 
 def load_status(room, status, release_batch=None):
-    """Demo and import loading only: put a new room straight into a status before it is saved."""
+    """Demo and import loading only: put a new room straight into a status (and its ReleaseBatch)
+    before it is saved."""
     if status not in ROOM_STATUSES:
         raise BusinessError(_("Unknown room status."))
     room.status = status

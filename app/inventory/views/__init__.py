@@ -1,4 +1,7 @@
-from flask import flash, g, has_request_context, redirect, request
+import io
+
+from flask import abort, flash, g, has_request_context, redirect, request, send_file, url_for
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterInFunction
@@ -6,7 +9,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from wtforms import SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from app.core import display
@@ -14,8 +18,11 @@ from app.core.errors import BusinessError
 from app.core.views.base import LoupanModelView
 from app.core.views.custom_fields import CustomFieldsMixin
 from app.inventory import services
+from app.inventory.services import floor_plan as floor_plans
 from app.inventory.models import (Building, Layout, Phase, PresalePermit, Project, PropertyType, Room,
                                   RoomStatus, Unit)
+from app.inventory.views.ordering import RoomInterface
+from app.inventory.views.room_form import building_field, layout_field, property_type_field, unit_field
 
 PRICE_ROUNDING_LABELS = {"fen": _l("To the fen (0.01)"), "yuan": _l("To the yuan (1)")}
 
@@ -59,15 +66,16 @@ class RoomStatusView(LoupanModelView):
 
 
 class RoomView(CustomFieldsMixin, LoupanModelView):
-    datamodel = SQLAInterface(Room)
+    datamodel = RoomInterface(Room)
     list_title = _l("Rooms")
     show_title = _l("Room")
     add_title = _l("Add room")
     edit_title = _l("Edit room")
     export_enabled = True
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_export",
-                        "can_mark_not_for_sale", "can_mark_for_sale"]
-    method_permission_name = {"mark_not_for_sale": "mark_not_for_sale", "mark_for_sale": "mark_for_sale"}
+                        "can_mark_not_for_sale", "can_mark_for_sale", "can_release", "can_batch_edit"]
+    method_permission_name = {"mark_not_for_sale": "mark_not_for_sale", "mark_for_sale": "mark_for_sale",
+                              "release": "release", "batch_edit": "batch_edit"}
     list_columns = ["code", "project", "building", "unit", "floor", "layout", "property_type", "orientation",
                     "area_gross", "area_inner", "list_unit_price", "list_total_price", "status_info"]
     show_columns = ["code", "project", "building", "unit", "floor", "number", "layout", "property_type",
@@ -99,6 +107,10 @@ class RoomView(CustomFieldsMixin, LoupanModelView):
         "code": StringField(_l("Room code"), widget=BS3TextFieldWidget(),
                             description=_l("Leave empty to compose it from building, unit and number."),
                             validators=[Optional(), Length(max=80)]),
+        "building": building_field(),
+        "unit": unit_field(),
+        "layout": layout_field(),
+        "property_type": property_type_field(),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "orientation": _lookup_filter("orientation"),
@@ -123,6 +135,35 @@ class RoomView(CustomFieldsMixin, LoupanModelView):
             flash(str(e), "danger")
         self.update_redirect()
         return redirect(self.get_redirect())
+
+    @action("release", _l("Release"), "", "fa-bullhorn", single=False)
+    def release(self, items):
+        """推盘/加推: on to the form that names the batch (ReleaseRoomsView)."""
+        rooms = items if isinstance(items, list) else [items]
+        return redirect(url_for("ReleaseRoomsView.form", room=[r.id for r in rooms]))
+
+    @action("batch_edit", _l("Batch edit"), "", "fa-edit", single=False)
+    def batch_edit(self, items):
+        """批量修改 of the picked rooms (RoomBatchEditView)."""
+        rooms = items if isinstance(items, list) else [items]
+        return redirect(url_for("RoomBatchEditView.edit", ids=",".join(str(r.id) for r in rooms)))
+
+    def list_links(self):
+        links = super().list_links()
+        filtered = any(k.startswith(("_flt_", "cf_")) for k in request.args)
+        if filtered and self.appbuilder.sm.has_access("can_batch_edit", "RoomBatchEditView"):
+            links.append((_("Batch edit all rooms matching this filter"),
+                          url_for("RoomBatchEditView.edit", scope="filter", **request.args), "fa-edit"))
+        if self.appbuilder.sm.has_access("can_import", "RoomImportView"):
+            links.append((_("Import from Excel"), url_for("RoomImportView.index"), "fa-file-import"))
+        return links
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        """The filtered rooms in the import template's columns (edit the file, import it again)."""
+        from app.inventory.views.imports import export_rooms
+        return export_rooms(self)
 
     @action("mark_not_for_sale", _l("Mark not for sale"), _l("Take the selected rooms off the market?"),
             "fa-ban", single=False)
@@ -224,28 +265,58 @@ class PresalePermitView(LoupanModelView):
     before_update = before_add
 
 
+def floor_plan_image(layout_id):
+    if not layout_id:
+        return ""
+    return Markup('<a href="%s" target="_blank"><img class="loupan-floor-plan" src="%s" alt="%s"></a>') % (
+        url_for("LayoutView.floor_plan", pk=layout_id), url_for("LayoutView.floor_plan", pk=layout_id),
+        _("Floor plan"))
+
+
 class LayoutView(LoupanModelView):
     datamodel = SQLAInterface(Layout)
     list_title = _l("Layouts")
     show_title = _l("Layout")
     add_title = _l("Add layout")
     edit_title = _l("Edit layout")
-    list_columns = show_columns = add_columns = edit_columns = ["project", "name", "bedrooms", "living_rooms",
-                                                                "bathrooms", "typical_area"]
+    method_permission_name = {"floor_plan": "show"}
+    list_columns = ["project", "name", "bedrooms", "living_rooms", "bathrooms", "typical_area"]
+    show_columns = ["project", "name", "bedrooms", "living_rooms", "bathrooms", "typical_area", "floor_plan_ref"]
+    add_columns = ["project", "name", "bedrooms", "living_rooms", "bathrooms", "typical_area", "floor_plan_upload"]
+    edit_columns = add_columns + ["floor_plan_remove"]
     search_columns = ["project", "name", "bedrooms", "typical_area"]
     base_order = ("name", "asc")
     label_columns = {"project": _l("Project"), "name": _l("Name"), "bedrooms": _l("Bedrooms"),
                      "living_rooms": _l("Living rooms"), "bathrooms": _l("Bathrooms"),
-                     "typical_area": _l("Typical area")}
-    formatters_columns = {"typical_area": display.area}
+                     "typical_area": _l("Typical area"), "floor_plan_ref": _l("Floor plan"),
+                     "floor_plan_upload": _l("Floor plan image"), "floor_plan_remove": _l("Remove the floor plan")}
+    formatters_columns = {"typical_area": display.area, "floor_plan_ref": floor_plan_image}
+    add_form_extra_fields = {
+        "floor_plan_upload": FileField(_l("Floor plan image"),
+                                       description=_l("PNG, JPEG, GIF or WebP, at most 5 MB.")),
+    }
+    edit_form_extra_fields = dict(add_form_extra_fields, floor_plan_remove=BooleanField(_l("Remove the floor plan")))
 
     def before_add(self, item):
         services.check_layout(item)
+        upload = getattr(item, "floor_plan_upload", None)
+        if getattr(item, "floor_plan_remove", False):
+            floor_plans.remove_floor_plan(item)
+        elif upload:
+            floor_plans.set_floor_plan(item, upload.read())
 
     before_update = before_add
 
     def before_delete(self, item):
         services.check_layout_deletable(item)
+
+    @expose("/floor_plan/<int:pk>")
+    @has_access
+    def floor_plan(self, pk):
+        layout = self.datamodel.get(pk, self._base_filters)
+        if layout is None or not layout.floor_plan_type:
+            abort(404)
+        return send_file(io.BytesIO(layout.floor_plan), mimetype=layout.floor_plan_type, max_age=300)
 
 
 class PropertyTypeView(LoupanModelView):
@@ -277,6 +348,8 @@ class ProjectView(LoupanModelView):
     add_title = _l("Add project")
     edit_title = _l("Edit project")
     related_views = [PhaseView, BuildingView, PresalePermitView]
+    # Other inventory screens add buttons to the project page: provide(view, pk) -> [(label, url, icon)].
+    link_providers = []
     list_columns = ["name", "code", "city", "developer", "active"]
     show_columns = add_columns = edit_columns = ["name", "code", "city", "address", "developer",
                                                  "price_rounding", "hold_hours", "booking_days", "active"]
@@ -304,3 +377,6 @@ class ProjectView(LoupanModelView):
 
     def before_delete(self, item):
         services.check_project_deletable(item)
+
+    def detail_links(self, pk):
+        return [link for provide in self.link_providers for link in provide(self, pk)]
