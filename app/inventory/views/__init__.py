@@ -102,6 +102,8 @@ class RoomView(CustomFieldsMixin, LoupanModelView):
         "area_gross": display.area, "area_inner": display.area, "area_shared": display.area,
         "list_unit_price": display.money, "list_total_price": display.money, "floor_price": display.money,
         "status_info": status_label,
+        # The building has its own column: the unit reads 1单元, not 1栋-1单元.
+        "unit": lambda unit: unit.name if unit is not None else "",
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "code": StringField(_l("Room code"), widget=BS3TextFieldWidget(),
