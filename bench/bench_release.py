@@ -118,6 +118,13 @@ def main():
     from app.inventory.services import release
     with app.app_context():
         rooms = db.session.query(Room).filter_by(project_id=project, status="unreleased").all()
+        # The rest of the project goes on sale once a presale permit covers its buildings.
+        from app.inventory.models import Building, PresalePermit
+        buildings = db.session.query(Building).filter(Building.id.in_({r.building_id for r in rooms})).all()
+        db.session.add(PresalePermit(project_id=project, number="浙杭预许字(2026)第0999号",
+                                     issue_date=dt.date(2026, 12, 1), buildings=buildings))
+        db.session.commit()
+        rooms = db.session.query(Room).filter_by(project_id=project, status="unreleased").all()
         started = time.perf_counter()
         batch = release.release(rooms, "加推三", dt.date(2026, 12, 20))
         elapsed = time.perf_counter() - started
