@@ -323,3 +323,49 @@ def test_sales_reads_rooms_over_the_api_but_cannot_write(client, app):
     assert client.post("/api/v1/rooms/", json=payload, headers=headers).status_code in (401, 403)
     assert client.put("/api/v1/rooms/%d" % pk, json={"floor": 2}, headers=headers).status_code in (401, 403)
     assert client.get("/api/v1/buildings/", headers=headers).status_code in (401, 403)
+
+
+def _post_statements(app, client, url, data):
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(url, data=data)
+        assert response.status_code in (200, 302)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return statements
+
+
+def test_a_list_action_loads_the_selected_rooms_in_one_query(admin_client, app):
+    with app.app_context():
+        few = [str(room("2栋-1单元-%d01" % f).id) for f in (1, 2)]
+        many = [str(r.id) for r in db.session.query(Room).filter_by(project_id=project().id, status="unreleased")]
+    token = form_token(admin_client, "/roomview/list/")
+    counts = []
+    for ids in (few, many):
+        statements = _post_statements(app, admin_client, "/roomview/action_post",
+                                      {"action": "mark_not_for_sale", "rowid": ids, "csrf_token": token})
+        counts.append(len([s for s in statements if s.lstrip().upper().startswith("SELECT")
+                           and "FROM room" in s and "FOR UPDATE" not in s.upper()]))
+    assert len(many) > 30 and counts[0] == counts[1]
+    with app.app_context():
+        assert room("2栋-1单元-101").status == "not_for_sale"
+
+
+def test_a_list_action_ignores_ids_outside_the_list_and_nonsense(admin_client, app):
+    token = form_token(admin_client, "/roomview/list/")
+    with app.app_context():
+        target = room("2栋-1单元-101").id
+    response = admin_client.post("/roomview/action_post", data={
+        "action": "mark_not_for_sale", "rowid": [str(target), "abc", "99999999"], "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        assert room("2栋-1单元-101").status == "not_for_sale"
+    assert admin_client.post("/roomview/action_post", data={"action": "no_such_action", "rowid": [str(target)],
+                                                             "csrf_token": token}).status_code == 404

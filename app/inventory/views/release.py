@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from app.core import display
+from app.core import clock, display
 from app.core.errors import BusinessError
 from app.core.models import LookupValue
 from app.core.views.base import LoupanModelView
@@ -84,7 +84,7 @@ class ReleaseRoomsView(BaseView):
                                   r.unit.sort_order if r.unit else -1, r.unit_id or 0, r.floor,
                                   len(r.number), r.number))
         values = {"name": request.form.get("name", ""), "note": request.form.get("note", ""),
-                  "release_date": request.form.get("release_date", dt.date.today().isoformat())}
+                  "release_date": request.form.get("release_date", clock.local_today().isoformat())}
         if request.method == "POST":
             try:
                 batch = release_service.release(rooms, values["name"], _date(values["release_date"]),

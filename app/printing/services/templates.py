@@ -1,12 +1,11 @@
 """Templates in the database: the rules for saving one, which template prints what, the
 preview with sample data, printing a real record, and the seeding of default templates.
 """
-import datetime as dt
 
 import sqlalchemy as sa
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
+from app.core import clock
 from app.core.errors import BusinessError
 from app.extensions import db
 from app.printing.models import PAPERS, PrintTemplate
@@ -15,19 +14,8 @@ from app.printing.services.pdf import PAPER_CSS, to_pdf
 from app.printing.services.registry import NotFound, get_kind, kind_label, kinds, require_kind
 
 
-def _local_now():
-    tz_name = "Asia/Shanghai"
-    if has_app_context():
-        tz_name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", tz_name)
-    try:
-        import pytz
-        return dt.datetime.now(pytz.timezone(tz_name)).replace(tzinfo=None, microsecond=0)
-    except Exception:  # noqa: BLE001
-        return dt.datetime.now().replace(microsecond=0)
-
-
 def common_context(printed_by=None):
-    now = _local_now()
+    now = clock.local_now()
     return {"today": now.date(), "now": now, "printed_by": printed_by or ""}
 
 
