@@ -13,6 +13,7 @@ import time
 
 import openpyxl
 
+from app.core import clock
 from app.extensions import db
 from app.inventory.models import Building, PresalePermit, Project, PropertyType, ReleaseBatch, Room
 from app.inventory.models.pricing import PriceHistory
@@ -217,7 +218,7 @@ def create_hierarchy(page, app):
     # The presale permit, covering both buildings (there are other projects' 1栋 and 2栋 too).
     tab_add(page, show, "presalepermitview")
     page.fill("#number", "佛房预售字第2026-0188号")
-    today = dt.date.today()
+    today = clock.local_today()
     type_date(page, "issue_date", (today - dt.timedelta(days=30)).isoformat())
     type_date(page, "valid_to", (today + dt.timedelta(days=365)).isoformat())
     for name in BUILDINGS:
@@ -482,7 +483,7 @@ def release_building_1(manager, app, project_id, building_id):
     details = dict(manager.eval_on_selector_all(
         ".tab-pane.active table tr",
         "trs => trs.map(tr => [tr.cells[0].innerText.trim(), tr.cells[1].innerText.trim()])"))
-    assert details["批次"] == "首开" and details["推盘日期"] == dt.date.today().isoformat(), details
+    assert details["批次"] == "首开" and details["推盘日期"] == clock.local_today().isoformat(), details
     # 25 floors × 2 units × (4 × 118.60 + 4 × 89.50 + 2 × 142.30)㎡
     assert (details["推出房间数"], details["推出建筑面积"], details["仍待售"]) == ("500", "55,850.00㎡", "500"), details
     manager.goto("/roomview/list/?_flt_0_release_batch=%d" % batch_id)
@@ -490,7 +491,7 @@ def release_building_1(manager, app, project_id, building_id):
     manager.goto("/releasebatchview/list/")
     rows = manager.eval_on_selector_all("table tbody tr", "trs => trs.map(tr => tr.innerText)")
     ours = [r for r in rows if PROJECT["name"] in r and "首开" in r]
-    assert len(ours) == 1 and dt.date.today().isoformat() in ours[0] and "500" in ours[0], rows
+    assert len(ours) == 1 and clock.local_today().isoformat() in ours[0] and "500" in ours[0], rows
     shot(manager, "setup-31-batches")
     # In the room list they show as 待售.
     manager.goto("/roomview/list/?_flt_0_building=%d&_flt_0_code=1栋-1单元-25" % building_id)

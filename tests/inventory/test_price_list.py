@@ -76,11 +76,13 @@ def test_price_list_prints_in_chinese(client, app, tmp_path):
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
                           text=True).stdout
     assert "云璟花园 · 1栋 一房一价表" in text
-    assert "¥4,145,070.00" in text and "118.60㎡" in text and "34,950.00" in text
+    # The demo project rounds to the yuan: prices without ¥ and decimals, so the columns stay narrow.
+    assert "4,145,070" in text and "118.60㎡" in text and "34,950" in text
+    assert "4,145,070.00" not in text and "¥" not in text
     assert "4,020,718" not in text  # no floor price
     assert "打印人：陈志明" in text
     os.makedirs(ARTIFACTS, exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", "-singlefile", str(path),
+    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(path),
                     os.path.join(ARTIFACTS, "pricing-price-list")], check=True)
     assert client.get("/printtemplateview/print/price_list/999999").status_code == 404
 
@@ -103,3 +105,85 @@ def test_price_list_print_needs_the_room_list_right(client, app):
 def test_the_sample_renders(ctx):
     data = printing.preview_draft(price_list.KIND, price_list.PRICE_LIST_HTML, "a4_landscape", printed_by="测试")
     assert data[:4] == b"%PDF"
+
+
+# ---------------------------------------------------------------- a wide building: 2 units × 10 rooms a floor
+
+def _wide_building(floors=18):
+    """9栋: 2 units of 10 rooms a floor, big totals (¥4,446,551 at the top)."""
+    from app.inventory.models import Building, Room, Unit
+    from tests.inventory.helpers import homes
+    p = project()
+    b = Building(project=p, name="9栋", floors_above=floors, floors_below=0, units_count=2, sort_order=9)
+    db.session.add(b)
+    for u_index in (1, 2):
+        u = Unit(building=b, name="%d单元" % u_index, sort_order=u_index)
+        db.session.add(u)
+        for floor in range(1, floors + 1):
+            for pos in range(1, 11):
+                number = "%d%02d" % (floor, pos)
+                area = D("118.60") if pos in (1, 10) else D("89.47")
+                unit_price = D("37492") - (floors - floor) * 100 - pos + 1
+                db.session.add(Room(project=p, building=b, unit=u, floor=floor, number=number,
+                                    code="9栋-%s-%s" % (u.name, number), property_type=homes(),
+                                    area_gross=area, list_unit_price=unit_price,
+                                    list_total_price=(area * unit_price).quantize(D("1")),
+                                    status="available"))
+    db.session.commit()
+    return b.id
+
+
+def test_a_wide_building_prints_one_grid_of_ten_columns_per_unit(ctx):
+    context = price_list.print_context(_wide_building())
+    assert [panel["units"] for panel in context["panels"]] == [["1单元"], ["2单元"]]
+    assert context["panels"][1]["columns"] == ["2单元 %02d" % n for n in range(1, 11)]
+    assert [row["floor"] for row in context["panels"][0]["grid"]] == list(range(18, 0, -1))
+    assert context["panels"][0]["grid"][0]["cells"][0]["total_price"] == D("4446551")
+    assert context["price_places"] == 0
+    # The demo building still fits on one panel: both units side by side.
+    assert [panel["units"] for panel in price_list.print_context(building("1栋").id)["panels"]] == [["1单元", "2单元"]]
+
+
+def _words(pdf):
+    """Words of each page with their boxes, from pdftotext -bbox."""
+    import re
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    pages = []
+    for page in html.split("<page ")[1:]:
+        pages.append([(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)])
+    return pages
+
+
+@needs_poppler
+def test_a_wide_building_prints_readable_totals_that_do_not_overlap(client, app, tmp_path):
+    with app.app_context():
+        printing.seed_templates()
+        bid = _wide_building()
+        db.session.remove()
+    login(client, "manager")
+    response = client.get("/printtemplateview/print/price_list/%d" % bid)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    path = tmp_path / "wide.pdf"
+    path.write_bytes(response.data)
+    pages = _words(path)
+    words = [w for page in pages for w in page]
+    texts = [w[4] for w in words]
+    # Every room number and every total is there, as a word of its own.
+    for floor in range(1, 19):
+        for pos in range(1, 11):
+            assert texts.count("%d%02d" % (floor, pos)) == 2  # once per unit
+    assert "4,446,551" in texts and "37,492" in texts
+    # No two words on a page overlap.
+    for page in pages:
+        for i, a in enumerate(page):
+            for b in page[i + 1:]:
+                overlap_x = min(a[2], b[2]) - max(a[0], b[0])
+                overlap_y = min(a[3], b[3]) - max(a[1], b[1])
+                assert not (overlap_x > 0.5 and overlap_y > 0.5), (a, b)
+    # Unit 2 starts on a page of its own.
+    first_of_unit2 = next(i for i, page in enumerate(pages) if any(w[4] == "2单元" for w in page))
+    assert not any(w[4] == "1单元" for w in pages[first_of_unit2])
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile", str(path),
+                    os.path.join(ARTIFACTS, "price-list-wide")], check=True)

@@ -3,7 +3,6 @@ Excel workbook (one sheet per building, the plain table a sales office posts on 
 the context of the "price_list" print kind (record = a building: one wall sheet per building).
 
 Rooms not for sale (非售) are left out; the floor price is internal and never printed."""
-import datetime as dt
 import io
 
 import openpyxl
@@ -12,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from app.core import clock
 from app.core.errors import BusinessError
 from app.extensions import db
 from app.inventory.models import Building, Room, RoomStatus, Unit
@@ -54,7 +54,38 @@ def building_sheet(building, rooms, statuses):
     grid = [{"floor": f, "cells": [cells.get((f, key)) for key in columns]} for f in floors]
     return {"name": building.name, "rooms": rows, "room_count": len(rows),
             "columns": [("%s %s" % key).strip() for key in columns], "grid": grid,
+            "panels": _panels(columns, cells, units),
             "below_ground": [row for row in rows if row["floor"] <= 0]}
+
+
+# Columns of one printed grid: ten positions (plus the floor) are what fits across A4 landscape
+# with every total readable; wider buildings print one grid per unit (or per ten positions).
+PANEL_COLUMNS = 10
+
+
+def _panels(columns, cells, units):
+    """The grid cut into printable panels: whole units side by side while they fit in
+    PANEL_COLUMNS columns, a unit wider than that cut into slices of PANEL_COLUMNS."""
+    groups = []
+    for name in units:
+        keys = [key for key in columns if key[0] == name]
+        for start in range(0, len(keys), PANEL_COLUMNS):
+            groups.append(keys[start:start + PANEL_COLUMNS])
+    panels, current = [], []
+    for keys in groups:
+        if current and len(current) + len(keys) > PANEL_COLUMNS:
+            panels.append(current)
+            current = []
+        current = current + keys
+    if current:
+        panels.append(current)
+    result = []
+    for keys in panels:
+        floors = sorted({f for (f, key) in cells if key in keys}, reverse=True)
+        result.append({"units": list(dict.fromkeys(key[0] for key in keys)),
+                       "columns": [("%s %s" % key).strip() for key in keys],
+                       "grid": [{"floor": f, "cells": [cells.get((f, key)) for key in keys]} for f in floors]})
+    return result
 
 
 def sheets(project, building_id=None):
@@ -85,7 +116,7 @@ def workbook(project, building_id=None):
     for sheet in data:
         ws = book.create_sheet(title=sheet["name"][:31].replace("/", "-"))
         ws.append(["%s %s · %s" % (project.name, sheet["name"], _("Price list"))])
-        ws.append([_("Date: %(date)s · prices in yuan, areas in square metres", date=dt.date.today().isoformat())])
+        ws.append([_("Date: %(date)s · prices in yuan, areas in square metres", date=clock.local_today().isoformat())])
         ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
         ws["A1"].font = Font(size=14, bold=True)
         ws["A1"].alignment = Alignment(horizontal="center")
@@ -114,6 +145,10 @@ def workbook(project, building_id=None):
 PLACEHOLDERS = [
     ("project.name, .code, .city, .address", _l("The project")),
     ("building.name", _l("The building printed")),
+    ("panels", _l("The grid cut to fit the page: a list of panels (printed one per page), each with units, "
+                  "columns and grid like below")),
+    ("price_places", _l("Decimals to print prices with: 0 when the project rounds to the yuan, else 2 "
+                        "(e.g. {{ r.total_price|money('', price_places) }})")),
     ("columns", _l("Column headings of the grid: unit and position on the floor")),
     ("grid", _l("Floors from the top down; each has floor and cells (one per column, empty where there is "
                 "no room) with number, layout, area_gross, unit_price, total_price, status, status_label")),
@@ -128,42 +163,47 @@ PRICE_LIST_HTML = """<html>
 <meta charset="utf-8">
 <title>{{ project.name }} {{ building.name }} 价目表</title>
 <style>
-  @page { margin: 1.2cm 1.2cm 1.6cm 1.2cm;
-    @frame footer { -pdf-frame-content: page-footer; bottom: 0.6cm; margin-left: 1.2cm; margin-right: 1.2cm; height: 0.7cm; } }
+  @page { margin: 1cm 1cm 1.4cm 1cm;
+    @frame footer { -pdf-frame-content: page-footer; bottom: 0.5cm; margin-left: 1cm; margin-right: 1cm; height: 0.7cm; } }
   body { font-size: 8pt; color: #222222; }
-  h1 { font-size: 18pt; text-align: center; margin: 0 0 2pt 0; }
-  .sub { text-align: center; color: #555555; margin-bottom: 8pt; font-size: 9pt; }
+  h1 { font-size: 16pt; text-align: center; margin: 0 0 2pt 0; }
+  h2 { font-size: 11pt; margin: 0 0 3pt 0; }
+  .sub { text-align: center; color: #555555; margin-bottom: 6pt; font-size: 9pt; }
   table.grid { width: 100%; }
-  table.grid th, table.grid td { border: 0.5pt solid #777777; padding: 2pt 2pt 1pt 2pt; text-align: center; vertical-align: top; }
-  table.grid th { background-color: #eeeeee; }
-  td.floor { background-color: #f5f5f5; font-weight: bold; width: 5%; }
+  table.grid th, table.grid td { border: 0.5pt solid #777777; padding: 2pt 1pt 1pt 1pt; text-align: center; vertical-align: top; line-height: 1.2; }
+  table.grid th { background-color: #eeeeee; font-size: 9pt; }
+  td.floor, th.floor { background-color: #f5f5f5; font-weight: bold; width: 4%; font-size: 9pt; }
   .no { font-size: 10pt; font-weight: bold; }
-  .total { font-weight: bold; }
+  .layout { font-size: 7pt; color: #555555; }
+  .total { font-size: 9pt; font-weight: bold; }
   .sold { color: #999999; }
   .status { font-size: 7pt; color: #c62828; }
   #page-footer { font-size: 7pt; color: #777777; }
 </style>
 </head>
 <body>
+{% for panel in panels %}
+{% if not loop.first %}<pdf:nextpage />{% endif %}
 <h1>{{ project.name }} · {{ building.name }} 一房一价表</h1>
-<div class="sub">单价：元/㎡（按建筑面积）· 总价：元 · 共 {{ room_count }} 套 · 公示日期 {{ today|date_cn }}</div>
+<div class="sub">{% if panels|length > 1 %}{{ panel.units|join('、') }} · {% endif %}每格：房号 户型 / 建筑面积 / 单价（元/㎡）/ 总价（元）· 共 {{ room_count }} 套 · 公示日期 {{ today|date_cn }}</div>
 <table class="grid" repeat="1">
-  <thead><tr><th>楼层</th>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+  <thead><tr><th class="floor">楼层</th>{% for c in panel.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
   <tbody>
-  {% for row in grid %}
+  {% for row in panel.grid %}
   <tr><td class="floor">{{ row.floor }}F</td>
-  {% for r in row.cells %}<td{% if r and r.status in ['booked', 'subscribed', 'signed'] %} class="sold"{% endif %}>{% if r %}<span class="no">{{ r.number }}</span> {{ r.layout }}<br>{{ r.area_gross|area }} · {{ r.unit_price|money('') }}<br><span class="total">{{ r.total_price|money }}</span>{% if r.status not in ['available', 'unreleased'] %} <span class="status">{{ r.status_label }}</span>{% endif %}{% endif %}</td>{% endfor %}
+  {% for r in row.cells %}<td{% if r and r.status in ['booked', 'subscribed', 'signed'] %} class="sold"{% endif %}>{% if r %}<span class="no">{{ r.number }}</span>{% if r.status not in ['available', 'unreleased'] %} <span class="status">{{ r.status_label }}</span>{% endif %}<br><span class="layout">{{ r.layout }}</span><br>{{ r.area_gross|area }}<br>{{ r.unit_price|money('', price_places) }}<br><span class="total">{{ r.total_price|money('', price_places) }}</span>{% endif %}</td>{% endfor %}
   </tr>
   {% endfor %}
   </tbody>
 </table>
+{% endfor %}
 {% if below_ground %}
-<h3 style="font-size: 11pt; margin: 8pt 0 3pt 0; -pdf-keep-with-next: true;">地下室 / 车位</h3>
+{% if panels %}<h2 style="margin-top: 8pt; -pdf-keep-with-next: true;">地下室 / 车位</h2>{% else %}<h1>{{ project.name }} · {{ building.name }} 一房一价表</h1>{% endif %}
 <table class="grid">
-  <thead><tr><th>房号</th><th>楼层</th><th>类型</th><th>建筑面积</th><th>单价（元/㎡）</th><th>总价</th><th>状态</th></tr></thead>
+  <thead><tr><th>房号</th><th>楼层</th><th>类型</th><th>建筑面积</th><th>单价（元/㎡）</th><th>总价（元）</th><th>状态</th></tr></thead>
   <tbody>
   {% for r in below_ground %}
-  <tr><td>{{ r.number }}</td><td>{{ r.floor }}F</td><td>{{ r.property_type }}</td><td>{{ r.area_gross|area }}</td><td>{{ r.unit_price|money('') }}</td><td class="total">{{ r.total_price|money }}</td><td>{{ r.status_label }}</td></tr>
+  <tr><td>{{ r.number }}</td><td>{{ r.floor }}F</td><td>{{ r.property_type }}</td><td>{{ r.area_gross|area }}</td><td>{{ r.unit_price|money('', price_places) }}</td><td class="total">{{ r.total_price|money('', price_places) }}</td><td>{{ r.status_label }}</td></tr>
   {% endfor %}
   </tbody>
 </table>
@@ -190,7 +230,9 @@ def sample_context():
     return {"project": {"name": "示例花园", "code": "DEMO", "city": "广州", "address": "广州市示例路 1 号"},
             "building": {"name": "1栋"}, "columns": ["1单元 01", "1单元 02"],
             "grid": [{"floor": 3, "cells": rooms[:2]}, {"floor": 2, "cells": rooms[2:]}],
-            "rooms": rooms, "room_count": len(rooms), "below_ground": []}
+            "panels": [{"units": ["1单元"], "columns": ["1单元 01", "1单元 02"],
+                        "grid": [{"floor": 3, "cells": rooms[:2]}, {"floor": 2, "cells": rooms[2:]}]}],
+            "rooms": rooms, "room_count": len(rooms), "below_ground": [], "price_places": 0}
 
 
 def print_context(pk):
@@ -203,7 +245,20 @@ def print_context(pk):
     return {"project": {"name": project.name, "code": project.code, "city": project.city or "",
                         "address": project.address or ""},
             "building": {"name": building.name}, "columns": sheet["columns"], "grid": sheet["grid"],
-            "rooms": sheet["rooms"], "room_count": sheet["room_count"], "below_ground": sheet["below_ground"]}
+            "panels": sheet["panels"], "rooms": sheet["rooms"], "room_count": sheet["room_count"],
+            "below_ground": sheet["below_ground"], "price_places": price_places(project, sheet["rooms"])}
+
+
+def price_places(project, rows):
+    """Decimals printed for prices: none when the project rounds to the yuan and every price
+    listed is whole (the wall sheet stays narrow), else two."""
+    if project.price_rounding != "yuan":
+        return 2
+    for row in rows:
+        for value in (row["unit_price"], row["total_price"]):
+            if value is not None and value != value.to_integral_value():
+                return 2
+    return 0
 
 
 def print_choices():

@@ -23,6 +23,7 @@ from app.inventory.models import (Building, Layout, Phase, PresalePermit, Projec
                                   RoomStatus, Unit)
 from app.inventory.views.ordering import RoomInterface
 from app.inventory.views.room_form import building_field, layout_field, property_type_field, unit_field
+from app.inventory.views.choices import project_choice, project_choices
 
 PRICE_ROUNDING_LABELS = {"fen": _l("To the fen (0.01)"), "yuan": _l("To the yuan (1)")}
 
@@ -190,6 +191,8 @@ class UnitView(LoupanModelView):
     search_columns = ["building", "name"]
     base_order = ("sort_order", "asc")
     label_columns = {"building": _l("Building"), "name": _l("Name"), "sort_order": _l("Order")}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "building": project_choice(Building, _l("Building"), required=True)}
 
     def before_add(self, item):
         services.check_unit(item)
@@ -217,6 +220,7 @@ class BuildingView(LoupanModelView):
         "floors_above": _l("Floors above ground"), "floors_below": _l("Floors below ground"),
         "units_count": _l("Units"), "sort_order": _l("Order"),
     }
+    add_form_extra_fields = edit_form_extra_fields = {"phase": project_choice(Phase, _l("Phase"))}
 
     def before_add(self, item):
         services.check_building(item)
@@ -260,6 +264,7 @@ class PresalePermitView(LoupanModelView):
     label_columns = {"project": _l("Project"), "number": _l("Permit number"), "issue_date": _l("Issue date"),
                      "valid_to": _l("Valid to"), "buildings": _l("Buildings covered")}
     formatters_columns = {"buildings": lambda bs: "、".join(b.name for b in bs or [])}
+    add_form_extra_fields = edit_form_extra_fields = {"buildings": project_choices(Building, _l("Buildings covered"))}
 
     def before_add(self, item):
         services.check_permit(item)

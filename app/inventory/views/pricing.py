@@ -25,6 +25,8 @@ from app.inventory.models import Project, RoomStatus
 from app.inventory.models.pricing import PriceAdjustment, PriceAdjustmentLine, PriceFactor, PriceHistory
 from app.inventory.services import price_adjustment, price_list, pricing
 from app.inventory.views import ProjectView, RoomView
+from app.inventory.views.choices import project_choice
+from app.inventory.models import Building, Layout, PropertyType
 
 
 def _factor_value(item):
@@ -90,6 +92,10 @@ class PriceFactorView(LoupanModelView):
                               choices=lambda: [(k, str(v)) for k, v in pricing.METHOD_LABELS.items()]),
         "room_codes": TextAreaField(_l("Chosen rooms"), widget=BS3TextAreaFieldWidget(),
                                     validators=[Optional(), Length(max=40000)]),
+        "building": project_choice(Building, _l("Building"), description=description_columns["building"]),
+        "property_type": project_choice(PropertyType, _l("Property type"),
+                                        description=description_columns["property_type"]),
+        "layout": project_choice(Layout, _l("Layout")),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "orientation": _lookup_filter("orientation"),

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired
 
 from app.extensions import db
 from app.inventory.models import Building, Layout, Project, PropertyType, Unit
+from app.inventory.views.choices import project_label
 
 # Keeps only the units of the chosen building, and the layouts and property types of its project
 # (selects marked data-follow="building" or "project"); runs once the page (jQuery/select2) is ready.
@@ -85,7 +86,7 @@ def _units():
 
 def building_field():
     return QuerySelectField(_l("Building"), query_func=_buildings, get_pk_func=lambda b: b.id,
-                            get_label=lambda b: "%s · %s" % (b.project.name, b.name),
+                            get_label=project_label,
                             widget=FollowSelectWidget("project", lambda b: b.project_id, script=True),
                             validators=[DataRequired()])
 
