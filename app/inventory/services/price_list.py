@@ -147,8 +147,8 @@ PLACEHOLDERS = [
     ("building.name", _l("The building printed")),
     ("panels", _l("The grid cut to fit the page: a list of panels (printed one per page), each with units, "
                   "columns and grid like below")),
-    ("price_places", _l("Decimals to print prices with: 0 when the project rounds to the yuan, else 2 "
-                        "(e.g. {{ r.total_price|money('', price_places) }})")),
+    ("price_places", _l("Decimals to print prices with: 0 when the project rounds to the yuan, else 2; "
+                        "the second argument of the money filter")),
     ("columns", _l("Column headings of the grid: unit and position on the floor")),
     ("grid", _l("Floors from the top down; each has floor and cells (one per column, empty where there is "
                 "no room) with number, layout, area_gross, unit_price, total_price, status, status_label")),
