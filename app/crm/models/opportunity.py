@@ -1,0 +1,34 @@
+import sqlalchemy as sa
+from flask_appbuilder import Model
+from sqlalchemy.orm import relationship
+
+from app.core.models import Audited
+from app.core.models.base import utcnow
+
+# 潜在 → 意向 → 临定 → 认购 → 签约 → 成交 / 流失
+STAGES = ("potential", "intent", "reserved", "subscribed", "signed", "won", "lost")
+
+
+class Opportunity(Audited, Model):
+    """A customer's interest in a project (商机), owned by one salesperson."""
+
+    __tablename__ = "opportunity"
+    __table_args__ = (sa.UniqueConstraint("customer_id", "project_id", name="uq_opportunity_customer_project"),)
+    id = sa.Column(sa.Integer, primary_key=True)
+    customer_id = sa.Column(sa.Integer, sa.ForeignKey("customer.id"), nullable=False, index=True)
+    customer = relationship("Customer", lazy="joined", innerjoin=True)
+    project_id = sa.Column(sa.Integer, sa.ForeignKey("project.id"), nullable=False, index=True)
+    project = relationship("Project", lazy="joined", innerjoin=True)
+    owner_id = sa.Column(sa.Integer, sa.ForeignKey("employee.id"), index=True)
+    owner = relationship("Employee", lazy="joined")
+    grade_id = sa.Column(sa.Integer, sa.ForeignKey("lookup_value.id"))
+    grade = relationship("LookupValue", foreign_keys=[grade_id], lazy="joined")
+    stage = sa.Column(sa.String(20), nullable=False, default="potential")
+    chance = sa.Column(sa.Integer)
+    lost_reason_id = sa.Column(sa.Integer, sa.ForeignKey("lookup_value.id"))
+    lost_reason = relationship("LookupValue", foreign_keys=[lost_reason_id], lazy="joined")
+    notes = sa.Column(sa.String(500))
+    created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
+
+    def __str__(self):
+        return "%s · %s" % (self.customer, self.project)
