@@ -20,3 +20,23 @@ def shown(value):
     if not value:
         return ""
     return value if may_see_full() else mask(value)
+
+
+class MaskedApiMixin:
+    """For a REST resource: the fields named in `personal_fields` leave masked for users who may
+    not see them in full (in the one record and in every row of a list)."""
+
+    personal_fields = ()
+
+    def _mask(self, row):
+        if not may_see_full():
+            for key in self.personal_fields:
+                if row.get(key):
+                    row[key] = mask(row[key])
+
+    def pre_get(self, data):
+        self._mask(data.get("result", {}))
+
+    def pre_get_list(self, data):
+        for row in data.get("result", []):
+            self._mask(row)

@@ -17,7 +17,7 @@ class DepartmentApi(LoupanModelRestApi):
                                   "sort_order", "active"]
 
 
-class EmployeeApi(LoupanModelRestApi):
+class EmployeeApi(personal_data.MaskedApiMixin, LoupanModelRestApi):
     resource_name = "employees"
     datamodel = SQLAInterface(Employee)
     permissions_of = EmployeeView
@@ -25,19 +25,7 @@ class EmployeeApi(LoupanModelRestApi):
                                    "hire_date", "status", "user_id", "custom"]
     add_columns = edit_columns = ["number", "name", "department", "position", "phone", "id_number",
                                   "hire_date", "status", "user", "custom"]
-
-    def _mask(self, row):
-        if not personal_data.may_see_full():
-            for key in ("phone", "id_number"):
-                if row.get(key):
-                    row[key] = personal_data.mask(row[key])
-
-    def pre_get(self, data):
-        self._mask(data.get("result", {}))
-
-    def pre_get_list(self, data):
-        for row in data.get("result", []):
-            self._mask(row)
+    personal_fields = ("phone", "id_number")
 
     def before_add(self, item):
         # The page takes custom fields from its form; the API takes the `custom` object.

@@ -34,7 +34,7 @@ class ScopedApi(LoupanModelRestApi):
         return self._refused(pk) or super().delete_headless(pk)
 
 
-class CustomerApi(ScopedApi):
+class CustomerApi(personal_data.MaskedApiMixin, ScopedApi):
     resource_name = "customers"
     datamodel = SQLAInterface(Customer)
     permissions_of = CustomerView
@@ -44,19 +44,7 @@ class CustomerApi(ScopedApi):
     add_columns = edit_columns = ["kind", "name", "phone", "phone2", "id_type", "id_number", "gender", "age_band",
                                   "address", "region", "occupation", "family", "source", "level", "tags", "notes",
                                   "owner", "custom"]
-
-    def _mask(self, row):
-        if not personal_data.may_see_full():
-            for key in ("phone", "phone2", "id_number"):
-                if row.get(key):
-                    row[key] = personal_data.mask(row[key])
-
-    def pre_get(self, data):
-        self._mask(data.get("result", {}))
-
-    def pre_get_list(self, data):
-        for row in data.get("result", []):
-            self._mask(row)
+    personal_fields = ("phone", "phone2", "id_number")
 
     def before_add(self, item):
         item.custom = cf.clean_values("customer", item.custom)
