@@ -17,6 +17,20 @@ from app.core.errors import BusinessError
 from app.extensions import db
 
 
+MAX_ID = 2 ** 31 - 1
+
+
+def record_ids(values):
+    """Record ids from request values (list checkboxes, a comma-separated field): whole numbers
+    that a database integer can hold, in the order given; anything else names no record."""
+    ids = []
+    for value in values:
+        value = (value or "").strip()
+        if value.isdigit() and int(value) <= MAX_ID:
+            ids.append(int(value))
+    return ids
+
+
 class LoupanModelView(ModelView):
     """A FAB CRUD screen whose before_* hooks call services; a refusal rolls back and
     shows the service's message. The detail page links to the record's change history."""

@@ -10,16 +10,12 @@ from flask_babel import gettext as _
 
 from app.core.errors import BusinessError
 from app.core.services.lookup import active_values
+from app.core.views.base import record_ids
 from app.extensions import db
 from app.inventory.models import Layout, Project, PropertyType, Room
 from app.inventory.services import batch_edit
 
 SHOWN_CODES = 60
-
-
-def _ids(text):
-    # Ids beyond a database integer are no room's id (and PostgreSQL would refuse the query).
-    return [int(p) for p in (text or "").split(",") if p.strip().isdigit() and int(p) < 2 ** 31]
 
 
 def _room_view(appbuilder):
@@ -62,7 +58,7 @@ class RoomBatchEditView(BaseView):
             rooms = rooms_matching_filter(self.appbuilder) if filter_args(request.args) else []
             ids = [r.id for r in rooms]
         else:
-            ids = _ids(source.get("ids"))
+            ids = record_ids((source.get("ids") or "").split(","))
             rooms = (db.session.query(Room).filter(Room.id.in_(ids)).order_by(Room.code).all()
                      if ids and len(ids) <= batch_edit.MAX_ROOMS else [])
         back = url_for("RoomView.list", **filter_args(source)) if by_filter else url_for("RoomView.list")

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from app.core import clock, display
 from app.core.errors import BusinessError
 from app.core.models import LookupValue
-from app.core.views.base import LoupanModelView
+from app.core.views.base import LoupanModelView, record_ids
 from app.extensions import db
 from app.inventory.models import Building, Layout, Project, PropertyType, ReleaseBatch, Room, RoomStatus
 from app.inventory.services import release as release_service
@@ -55,8 +55,7 @@ def _date(value):
 
 
 def _room_ids(values):
-    ids = sorted({int(v) for v in values if (v or "").strip().isdigit()})
-    return ids[:MAX_RELEASE_ROOMS + 1]
+    return sorted(set(record_ids(values)))[:MAX_RELEASE_ROOMS + 1]
 
 
 class ReleaseRoomsView(BaseView):
