@@ -82,6 +82,19 @@ class Config:
 
     LOUPAN_BACKUP_DIR = os.environ.get("LOUPAN_BACKUP_DIR", os.path.join(BASEDIR, "backups"))
 
+    # Text messages (短信群发). LOUPAN_SMS_GATEWAY: "outbox" (the default: nothing leaves the
+    # building, messages are kept in the outbox admins read) or "http": each message is POSTed as
+    # JSON {"phone", "text", "ref"} to LOUPAN_SMS_URL with "Authorization: Bearer LOUPAN_SMS_KEY",
+    # waiting at most LOUPAN_SMS_TIMEOUT seconds; a 2xx answer with a JSON "id" is success.
+    # A send of at most LOUPAN_SMS_SYNC_LIMIT messages goes out at once; a bigger one is sent by the
+    # job crm_sms_dispatch (every minute). One send reaches at most LOUPAN_SMS_MAX_RECIPIENTS customers.
+    LOUPAN_SMS_GATEWAY = os.environ.get("LOUPAN_SMS_GATEWAY", "outbox")
+    LOUPAN_SMS_URL = os.environ.get("LOUPAN_SMS_URL", "")
+    LOUPAN_SMS_KEY = os.environ.get("LOUPAN_SMS_KEY", "")
+    LOUPAN_SMS_TIMEOUT = float(os.environ.get("LOUPAN_SMS_TIMEOUT", "5"))
+    LOUPAN_SMS_SYNC_LIMIT = int(os.environ.get("LOUPAN_SMS_SYNC_LIMIT", "200"))
+    LOUPAN_SMS_MAX_RECIPIENTS = int(os.environ.get("LOUPAN_SMS_MAX_RECIPIENTS", "20000"))
+
     # The largest request body (uploads); above it the page says so (app/errors.py) instead of
     # reading it. Excel imports refuse files above LOUPAN_IMPORT_MAX_BYTES before reading them.
     MAX_CONTENT_LENGTH = int(os.environ.get("LOUPAN_MAX_UPLOAD_MB", "25")) * 1024 * 1024

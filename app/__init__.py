@@ -12,7 +12,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from app.extensions import MIGRATE_OPTIONS, csrf, db, migrate
 
 # Business modules in dependency order; each package exposes init_app(app, appbuilder).
-MODULES = ("app.core", "app.org", "app.inventory", "app.crm", "app.printing", "app.jobs")
+MODULES = ("app.core", "app.org", "app.inventory", "app.crm", "app.sales", "app.printing", "app.jobs")
 
 
 def create_app(config=None, **overrides):
@@ -52,6 +52,11 @@ def create_app(config=None, **overrides):
     @app.route("/favicon.ico")
     def favicon():
         return app.send_static_file("favicon.ico")
+
+    from app.core import display
+    # Stored moments are UTC; pages show the sales office's time: {{ row.created_at|localtime }}.
+    app.jinja_env.filters["localtime"] = display.local_time
+    app.jinja_env.filters["localday"] = display.local_day
 
     from app import cli, errors
     errors.init_app(app)

@@ -48,7 +48,22 @@ def _too_large():
     return _render(413, message)
 
 
+# URL parts that name a record: anything but a whole number a database integer can hold names
+# no record (a 404, before the database is asked — PostgreSQL refuses larger integers).
+RECORD_ID_ARGS = ("pk", "row_id")
+
+
 def init_app(app):
+    from flask import abort
+
+    from app.core.views.base import record_ids
+
+    @app.url_value_preprocessor
+    def record_ids_only(endpoint, values):
+        for key in RECORD_ID_ARGS:
+            if values and key in values and not record_ids([str(values[key])]):
+                abort(404)
+
     @app.errorhandler(CSRFError)
     def csrf_error(e):
         return _render(400, _l("Your form has expired or was sent from elsewhere. Please reload the page and try again."))

@@ -1,24 +1,51 @@
 """The sales office's clock: dates a user sees and types (release dates, price-list dates,
 follow-up dates) are local to the business's time zone (BABEL_DEFAULT_TIMEZONE, Asia/Shanghai
-by default), not the server's UTC."""
+by default), not the server's UTC. Moments are stored as naive UTC; `to_local` turns one into
+the office's wall-clock time for display."""
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
+def zone():
+    """The business's time zone (an unknown name falls back to the default one)."""
+    name = DEFAULT_TIMEZONE
+    if has_app_context():
+        name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", name) or name
+    try:
+        return ZoneInfo(name)
+    except Exception:  # noqa: BLE001 - a misconfigured name must not take the pages down
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
 def local_now():
     """Now in the business's time zone, naive, to the second."""
-    tz_name = DEFAULT_TIMEZONE
-    if has_app_context():
-        tz_name = current_app.config.get("BABEL_DEFAULT_TIMEZONE", tz_name)
-    try:
-        import pytz
-        return dt.datetime.now(pytz.timezone(tz_name)).replace(tzinfo=None, microsecond=0)
-    except Exception:  # noqa: BLE001 - an unknown zone name falls back to the server's clock
-        return dt.datetime.now().replace(microsecond=0)
+    return dt.datetime.now(zone()).replace(tzinfo=None, microsecond=0)
 
 
 def local_today():
     return local_now().date()
+
+
+def to_local(moment):
+    """A stored moment (naive UTC) as the office's naive wall-clock time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(zone()).replace(tzinfo=None)
+
+
+def local_date(moment):
+    """The office's date of a stored (naive UTC) moment."""
+    local = to_local(moment)
+    return local.date() if local is not None else None
+
+
+def utc_start_of(day):
+    """The first instant of the office's `day`, as the naive UTC the database stores."""
+    local = dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone())
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)

@@ -6,6 +6,8 @@ import re
 
 from flask_babel import gettext as _
 
+from app.core import clock
+
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -18,10 +20,24 @@ def plain(value):
     if value is False:
         return _("No")
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return local_time(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def local_time(moment):
+    """A stored moment (naive UTC) as the sales office reads it: 2026-11-26 14:30."""
+    if moment is None:
+        return ""
+    return clock.to_local(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def local_day(moment):
+    """The office's date of a stored moment: 2026-11-26."""
+    if moment is None:
+        return ""
+    return clock.local_date(moment).isoformat()
 
 
 def money(value):

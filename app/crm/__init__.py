@@ -11,7 +11,12 @@ OPPORTUNITIES = "Opportunities"
 FOLLOW_UPS = "Follow-ups"
 DUE = "Follow-ups due"
 
+# Each part of the module registers its own screens, jobs, demo data and grants.
+PARTS = ("app.crm.views.transfers", "app.crm.views.pool", "app.crm.views.service", "app.crm.views.customer360",
+         "app.crm.views.sms")
+
 _registered = False
+_parts_registered = [False]
 
 
 def init_app(app, appbuilder):
@@ -66,6 +71,11 @@ def init_app(app, appbuilder):
                      roles.SERVICE: {"VisitRegistrationView": ("can_register",)}},
         menus={roles.SALES: menus, roles.MANAGER: menus, roles.SERVICE: [CUSTOMERS, REGISTER]},
     )
+    import importlib
+    first = not _parts_registered[0]
+    for name in PARTS:
+        importlib.import_module(name).init_app(app, appbuilder, first)
+    _parts_registered[0] = True
     register_job("crm_overdue_follow_ups", _remind_overdue, cron="0 9 * * *",
                  label=_l("Tell salespeople of their overdue follow-ups"))
 

@@ -119,8 +119,7 @@ def init_app(app, appbuilder):
     demo_pricing.register()  # after the inventory demo loader: it prices 云璟花园
     price_adjustment.register()
     price_list.register()
-    if pricing_views.project_links not in views.ProjectView.link_providers:
-        views.ProjectView.link_providers.append(pricing_views.project_links)
+    views.ProjectView.add_link_provider(pricing_views.project_links)
     appbuilder.add_view(pricing_views.PriceFactorView, PRICE_FACTORS, label=_l("Pricing factors"),
                         icon="fa-sliders-h", category=INVENTORY)
     appbuilder.add_view(pricing_views.PriceAdjustmentView, PRICE_ADJUSTMENTS, label=_l("Price adjustments"),

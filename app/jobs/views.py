@@ -4,6 +4,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.core import clock
 from app.core.views.base import LoupanReadOnlyView
 from app.jobs import services
 from app.jobs.models import JobRun
@@ -17,7 +18,7 @@ EQUAL_FILTER = 3
 
 
 def _time(value):
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    return clock.to_local(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
 class JobRunView(LoupanReadOnlyView):

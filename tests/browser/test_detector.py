@@ -13,7 +13,7 @@ def test_interface_text_in_english_is_flagged(text):
 
 
 @pytest.mark.parametrize("text", [
-    "Loupan 售楼管理", "导出到 Excel", "API 文档", "用户名将被用于数据库或LDAP认证", "A级（重点）", "时间（UTC）",
+    "Loupan 售楼管理", "导出到 Excel", "API 文档", "用户名将被用于数据库或LDAP认证", "A级（重点）", "时间",
     "2026-03-01 10:00:00", "第 1 页，共 3 页", "", "字段的内部名称，例如 position 或 hire_date。",
     "调度器尚未运行过。请用“flask scheduler run”启动。", "{% for x in list %}…{% endfor %} 循环，CSS 写在 head 中",
 ])

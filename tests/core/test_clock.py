@@ -11,13 +11,25 @@ def test_local_now_is_beijing_time(app):
     assert abs((local - utc) - dt.timedelta(hours=8)) < dt.timedelta(minutes=1)
 
 
-def test_an_unknown_zone_falls_back_to_the_server_clock(app):
+def test_an_unknown_zone_falls_back_to_beijing_time(app):
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Nowhere/Atlantis"
     try:
         with app.app_context():
-            assert abs(clock.local_now() - dt.datetime.now()) < dt.timedelta(minutes=1)
+            local = clock.local_now()
     finally:
         app.config["BABEL_DEFAULT_TIMEZONE"] = "Asia/Shanghai"
+    utc = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    assert abs((local - utc) - dt.timedelta(hours=8)) < dt.timedelta(minutes=1)
+
+
+def test_stored_moments_are_shown_in_the_office_time(app):
+    from app.core import display
+    with app.app_context():
+        # 2026-11-26 17:30 UTC is 01:30 the next morning in Beijing.
+        stored = dt.datetime(2026, 11, 26, 17, 30)
+        assert display.plain(stored) == "2026-11-27 01:30"
+        assert display.local_day(stored) == "2026-11-27"
+        assert clock.utc_start_of(dt.date(2026, 11, 27)) == dt.datetime(2026, 11, 26, 16, 0)
 
 
 def test_the_release_form_proposes_todays_local_date(admin_client, app):

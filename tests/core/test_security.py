@@ -108,6 +108,17 @@ def test_unknown_record_is_a_clean_404(admin_client):
     assert "不存在" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("url", ["/employeeview/show/99999999999", "/employeeview/edit/-1",
+                                 "/customerview/show/1e9", "/api/v1/employees/99999999999",
+                                 "/history/employee/99999999999999"])
+def test_an_id_no_record_can_have_is_a_404(admin_client, url):
+    """PostgreSQL refuses integers past 2**31-1: such ids must not reach the database."""
+    response = admin_client.get(url)
+    assert response.status_code == 404
+    if url.startswith("/api/"):
+        assert response.get_json()["message"]
+
+
 def test_login_limit_is_shared_by_workers_through_redis(app, database_url):
     """Two app instances (two gunicorn workers) count failed logins together."""
     import uuid

@@ -150,6 +150,11 @@ def test_first_and_repeat_visits_are_told_apart(app, ctx):
         assert not created and not again.is_first and again.customer_id == visit.customer_id
         other, _c = visits.register_visit("13312345678", project("SZ-HY").id, user=None)
         assert other.is_first
+        # Each project visited has one opportunity of the customer, owned by their salesperson.
+        opportunities = db.session.query(Opportunity).filter_by(customer_id=visit.customer_id).all()
+        assert sorted(o.project.code for o in opportunities) == ["GZ-YJ", "SZ-HY"]
+        assert {o.owner.number for o in opportunities} == {"E1003"}
+        assert {o.stage for o in opportunities} == {"potential"}
 
 
 def test_visit_with_bad_phone_or_area_is_refused(app, ctx):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
+from app.core import display
 from app.core.errors import BusinessError
 from app.core.models import ApprovalRequest
 from app.core.services import approvals
@@ -25,8 +26,7 @@ ALL_REQUESTS_VIEW = "ApprovalRequestView"
 PAGE_SIZE = 20
 
 
-def _when(value):
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+_when = display.local_time
 
 
 def may_see_all():

@@ -51,9 +51,19 @@ class LoupanModelView(ModelView):
         for column in set(self.list_columns or []) | set(self.show_columns or []):
             formatters.setdefault(column, display.plain)
 
+    # Other modules add buttons to a page's detail view: provide(view, pk) -> [(label, url, icon)].
+    link_providers = ()
+
+    @classmethod
+    def add_link_provider(cls, provide):
+        """Once per page class, however many apps a process builds."""
+        own = tuple(cls.__dict__.get("link_providers", ()))
+        if provide not in own:
+            cls.link_providers = own + (provide,)
+
     def detail_links(self, pk):
         """Buttons on a record's detail page: [(label, url, icon)], already permission-checked."""
-        return []
+        return [link for provide in self.link_providers for link in provide(self, pk)]
 
     def list_links(self):
         """Buttons above the list (e.g. acting on the filtered rows): [(label, url, icon)], permission-checked."""

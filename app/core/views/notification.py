@@ -4,6 +4,7 @@ from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
+from app.core import display
 from app.core.services import notifications
 
 # The pages' permissions on "NotificationView"; the REST API uses the same names.
@@ -24,8 +25,7 @@ def navbar_unread_count():
     return g._loupan_unread
 
 
-def _when(value):
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+_when = display.local_time
 
 
 def _local_target(link):

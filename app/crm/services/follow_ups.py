@@ -48,6 +48,11 @@ def check_follow_up(item, is_new=True):
         # The new contact replaces what was planned before: earlier next dates are done.
         db.session.query(FollowUp).filter(FollowUp.customer_id == customer.id, FollowUp.open.is_(True)) \
             .update({FollowUp.open: False}, synchronize_session=False)
+        # The opportunity followed up (or, without one, the follower's of this customer) stays out of the pool.
+        from app.crm.services import pool
+        employee_id = item.employee.id if item.employee is not None else item.employee_id
+        pool.record_contact(customer.id, at=item.followed_at, employee_id=employee_id,
+                            opportunity_id=opportunity.id if opportunity is not None else item.opportunity_id)
 
 
 def record_follow_up(customer, content, contact_type="call", next_date=None, opportunity=None, employee=None):

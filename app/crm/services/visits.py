@@ -8,7 +8,7 @@ from app.core.errors import BusinessError
 from app.core.models import LookupValue
 from app.core.models.base import utcnow
 from app.core.services import notifications
-from app.crm.models import Customer, Visit
+from app.crm.models import Customer, Opportunity, Visit
 from app.crm.models.visit import VISIT_KINDS
 from app.crm.services import customers as customer_service
 from app.crm.services import scope
@@ -94,6 +94,15 @@ def register_visit(phone, project_id, name=None, kind="visit", channel_id=None, 
                   budget_min=budget[0], budget_max=budget[1], floors_wanted=(floors_wanted or "").strip()[:50] or None,
                   notes=(notes or "").strip()[:500] or None, registered_by_id=getattr(user, "id", None))
     db.session.add(visit)
+    if customer.owner_id is not None and db.session.query(Opportunity.id).filter(
+            Opportunity.customer_id == customer.id, Opportunity.project_id == project.id).first() is None:
+        # A first visit or call about a project opens the customer's opportunity there (商机),
+        # owned by the customer's salesperson.
+        db.session.add(Opportunity(customer_id=customer.id, project_id=project.id, owner_id=customer.owner_id,
+                                   stage="potential", created_at=visit.visited_at,
+                                   last_contact_at=visit.visited_at))
+    from app.crm.services import pool
+    pool.record_contact(customer.id, at=visit.visited_at, project_id=project.id)  # keeps it out of the pool
     owner = customer.owner
     if not created and owner is not None and owner.user_id and owner.user_id != getattr(user, "id", None):
         with notifications.default_language():

@@ -1,22 +1,25 @@
 """Customer screens: customers, visits, opportunities, follow-ups (all scoped: 私客保护)."""
-from flask import flash, url_for
+from flask import flash, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.widgets import ListWidget
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from app.core import personal_data
+from app.core import display, personal_data
 from app.core.views.base import LoupanModelView
 from app.core.views.custom_fields import CustomFieldsMixin
 from app.crm.models import Customer, FollowUp, Opportunity, Visit
 from app.crm.services import customers as customer_service
 from app.crm.services import follow_ups as follow_up_service
+from app.crm.services import lifecycle
 from app.crm.services import opportunities as opportunity_service
 from app.crm.services import scope
+from app.crm.services import team as team_service
 from app.crm.views.scoping import ScopedViewMixin, ScopeFilter, condition_for
 from app.extensions import db
 
@@ -31,6 +34,10 @@ STAGE_LABELS = {"potential": _l("Potential"), "intent": _l("Intent"), "reserved"
                 "lost": _l("Lost")}
 CONTACT_LABELS = {"visit": _l("Visit"), "call": _l("Call"), "message": _l("Message"), "wechat": _l("WeChat"),
                   "home_visit": _l("Home visit")}
+
+
+# A stored moment (naive UTC) as the sales office reads it: 2026-11-26 14:30, local time.
+when = display.local_time
 
 
 def _choices(labels, blank=False):
@@ -101,6 +108,11 @@ class OpportunityView(ScopedViewMixin, LoupanModelView):
 
     before_update = before_add
 
+    def detail_links(self, pk):
+        if self.appbuilder.sm.has_access("can_release", "PoolView"):
+            return [(_l("Give up to the public pool"), url_for("PoolView.release", pk=pk), "fa-sign-out-alt")]
+        return []
+
 
 class FollowUpView(ScopedViewMixin, LoupanModelView):
     datamodel = SQLAInterface(FollowUp)
@@ -108,7 +120,7 @@ class FollowUpView(ScopedViewMixin, LoupanModelView):
     show_title = _l("Follow-up")
     add_title = _l("Add follow-up")
     edit_title = _l("Edit follow-up")
-    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_due"]
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_due", "can_team"]
     base_filters = SCOPED
     list_columns = ["followed_at", "customer", "contact_type", "content", "employee", "next_date", "open"]
     show_columns = ["followed_at", "customer", "opportunity", "contact_type", "content", "employee", "next_date",
@@ -149,9 +161,32 @@ class FollowUpView(ScopedViewMixin, LoupanModelView):
         return self.render_template("crm/due.html", rows=rows, today=follow_up_service.today(),
                                     contact_labels=CONTACT_LABELS)
 
+    @expose("/team/")
+    @has_access
+    def team(self):
+        """A supervisor's team: overdue follow-ups counted per salesperson, and listed (all of
+        them, or one salesperson's) with the days overdue."""
+        today = follow_up_service.today()
+        summary = team_service.overdue_by_salesperson(today)
+        employee = request.args.get("employee", "")
+        employee_id = int(employee) if employee.isdigit() and int(employee) < 2 ** 31 else None
+        rows = team_service.overdue_follow_ups(employee_id, today)
+        chosen = next((name for pk, name, _n, _d in summary if pk == employee_id), None)
+        return self.render_template("crm/team_overdue.html", summary=summary, rows=rows, today=today,
+                                    employee_id=employee_id, chosen=chosen, limit=team_service.LIST_LIMIT,
+                                    contact_labels=CONTACT_LABELS, when=when,
+                                    may_open=self.appbuilder.sm.has_access("can_show", "Customer360View"))
+
+
+class CustomerListWidget(ListWidget):
+    """The customer list, with a "360" button on each row (the customer's whole picture)."""
+
+    template = "crm/customer_360_list.html"
+
 
 class CustomerView(ScopedViewMixin, CustomFieldsMixin, LoupanModelView):
     datamodel = SQLAInterface(Customer)
+    list_widget = CustomerListWidget
     list_title = _l("Customers")
     show_title = _l("Customer")
     add_title = _l("Add customer")
@@ -160,24 +195,30 @@ class CustomerView(ScopedViewMixin, CustomFieldsMixin, LoupanModelView):
     base_permissions = ["can_list", "can_show", "can_add", "can_edit", "can_delete", "can_export"]
     base_filters = SCOPED
     related_views = [OpportunityView, VisitView, FollowUpView]
-    list_columns = ["name", "kind", "phone", "level", "source", "region", "owner", "created_at"]
+    list_columns = ["name", "kind", "phone", "level", "lifecycle_rank", "source", "region", "owner", "created_at"]
     show_columns = ["name", "kind", "phone", "phone2", "id_type", "id_number", "gender", "age_band", "address",
-                    "region", "occupation", "family", "source", "level", "tags", "notes", "owner", "created_at"]
+                    "region", "occupation", "family", "source", "level", "lifecycle_rank", "tags", "notes", "owner",
+                    "created_at"]
     add_columns = edit_columns = ["name", "kind", "phone", "phone2", "id_type", "id_number", "gender", "age_band",
                                   "address", "region", "occupation", "family", "source", "level", "tags", "notes",
                                   "owner"]
-    search_columns = ["name", "kind", "level", "source", "region", "owner", "created_at", "tags"]
+    search_columns = ["name", "kind", "level", "lifecycle_rank", "source", "region", "owner", "created_at", "tags"]
     base_order = ("created_at", "desc")
     label_columns = {
         "name": _l("Name"), "kind": _l("Person or company"), "phone": _l("Phone"), "phone2": _l("Second phone"),
         "id_type": _l("ID type"), "id_number": _l("ID number"), "gender": _l("Gender"), "age_band": _l("Age band"),
         "address": _l("Address"), "region": _l("Region"), "occupation": _l("Occupation"), "family": _l("Family"),
         "source": _l("Source channel"), "level": _l("Customer level"), "tags": _l("Tags"), "notes": _l("Notes"),
-        "owner": _l("Owner"), "created_at": _l("Created on"),
+        "owner": _l("Owner"), "created_at": _l("Created on"), "lifecycle_rank": _l("Lifecycle stage"),
     }
     formatters_columns = {
         "phone": personal_data.shown, "phone2": personal_data.shown, "id_number": personal_data.shown,
         "kind": _label(KIND_LABELS), "gender": _label(GENDER_LABELS), "id_type": _label(ID_TYPE_LABELS),
+        "lifecycle_rank": lifecycle.label_of_rank,
+    }
+    # Derived from the opportunities (never typed in): filtered by stage, not by a number.
+    search_form_extra_fields = {
+        "lifecycle_rank": SelectField(_l("Lifecycle stage"), choices=lifecycle.choices, widget=Select2Widget()),
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": SelectField(_l("Person or company"), choices=_choices(KIND_LABELS), widget=Select2Widget(),
@@ -221,11 +262,25 @@ class CustomerView(ScopedViewMixin, CustomFieldsMixin, LoupanModelView):
 
     def detail_links(self, pk):
         links = []
+        if self.appbuilder.sm.has_access("can_show", "Customer360View"):
+            links.append((_l("Customer 360"), url_for("Customer360View.show", pk=pk), "fa-id-card"))
         if self.appbuilder.sm.has_access("can_add", "FollowUpView"):
             links.append((_l("Add follow-up"), url_for("FollowUpView.add", _flt_0_customer=pk), "fa-comments"))
         if self.appbuilder.sm.has_access("can_register", "VisitRegistrationView"):
             links.append((_l("Register a visit or call"), url_for("VisitRegistrationView.register", phone_of=pk),
                           "fa-walking"))
+        if self.appbuilder.sm.has_access("can_send", "SmsView"):
+            links.append((_l("Send a text message"), url_for("SmsView.compose", customer=pk), "fa-sms"))
+        if self.appbuilder.sm.has_access("can_transfer", "CustomerTransferView"):
+            links.append((_l("Transfer"), url_for("CustomerTransferView.transfer", customer=pk), "fa-exchange-alt"))
+        return links
+
+    def list_links(self):
+        links = []
+        if self.appbuilder.sm.has_access("can_transfer", "CustomerTransferView"):
+            links.append((_l("Transfer customers"), url_for("CustomerTransferView.transfer"), "fa-exchange-alt"))
+        if self.appbuilder.sm.has_access("can_send", "SmsView"):
+            links.append((_l("Send text messages"), url_for("SmsView.compose"), "fa-sms"))
         return links
 
 

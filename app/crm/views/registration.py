@@ -88,7 +88,10 @@ class VisitRegistrationView(BaseView):
                   "info")
         if info["visible"] and self.appbuilder.sm.has_access("can_show", "CustomerView"):
             return redirect(url_for("CustomerView.show", pk=visit.customer_id))
-        if not info["visible"] and not created:
+        if not info["visible"] and not created and info["owner_id"] is None:
+            flash(_("%(name)s is in the public pool; claim them from the pool to follow them up.",
+                    name=info["name"]), "info")
+        elif not info["visible"] and not created:
             flash(_("%(name)s is a customer of %(owner)s, who has been told of the visit.", name=info["name"],
                     owner=info["owner"] or "—"), "info")
         return redirect(url_for("VisitRegistrationView.register"))

@@ -355,8 +355,6 @@ class ProjectView(LoupanModelView):
     add_title = _l("Add project")
     edit_title = _l("Edit project")
     related_views = [PhaseView, BuildingView, PresalePermitView]
-    # Other inventory screens add buttons to the project page: provide(view, pk) -> [(label, url, icon)].
-    link_providers = []
     list_columns = ["name", "code", "city", "developer", "active"]
     show_columns = add_columns = edit_columns = ["name", "code", "city", "address", "developer",
                                                  "price_rounding", "hold_hours", "booking_days", "active"]
@@ -385,5 +383,3 @@ class ProjectView(LoupanModelView):
     def before_delete(self, item):
         services.check_project_deletable(item)
 
-    def detail_links(self, pk):
-        return [link for provide in self.link_providers for link in provide(self, pk)]

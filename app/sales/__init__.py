@@ -1,0 +1,71 @@
+"""Sales (销售), first part: payment plans (付款方式) per project, the dated policy tables (deed tax,
+maintenance fund, loan rates, mortgage policy), the loan arithmetic, and the price trial (价格试算)
+of a room with up to three plans side by side, on a page, over the API and printed as the
+simulated payment plan (模拟付款计划表)."""
+from flask_babel import lazy_gettext as _l
+
+SALES = "Sales"
+PAYMENT_PLANS = "Payment plans"
+PRICE_TRIAL = "Price trial"
+DEED_TAX = "Deed tax"
+MAINTENANCE_FUND = "Maintenance fund"
+LOAN_RATES = "Loan rates"
+MORTGAGE_POLICY = "Mortgage policy"
+
+_registered = False
+
+
+def init_app(app, appbuilder):
+    global _registered
+    from app import demo
+    from app.core import roles
+    from app.core.services import setup
+    from app.inventory.views import ProjectView, RoomView
+    from app.sales import api, demo as sales_demo
+    from app.sales.api.trial import TrialApi
+    from app.sales.services import policies, trial_print
+    from app.sales.views import plans as plan_views
+    from app.sales.views import policies as policy_views
+    from app.sales.views import trial as trial_views
+
+    setup.register_seed(policies.seed)
+    trial_print.register()
+    if not _registered:
+        # Once however many apps a process builds (the tests build several).
+        demo.register(sales_demo.load)
+        _registered = True
+    # Buttons on the project page and on the room page.
+    ProjectView.add_link_provider(trial_views.project_links)
+    RoomView.add_link_provider(trial_views.room_links)
+
+    appbuilder.add_view(plan_views.PaymentPlanView, PAYMENT_PLANS, label=_l("Payment plans"), icon="fa-money-check",
+                        category=SALES, category_label=_l("Sales"), category_icon="fa-handshake")
+    appbuilder.add_view(trial_views.PriceTrialView, PRICE_TRIAL, label=_l("Price trial"), icon="fa-calculator",
+                        category=SALES)
+    appbuilder.add_separator(SALES)
+    appbuilder.add_view(policy_views.DeedTaxRuleView, DEED_TAX, label=_l("Deed tax"), icon="fa-percent",
+                        category=SALES)
+    appbuilder.add_view(policy_views.MaintenanceFundRuleView, MAINTENANCE_FUND, label=_l("Maintenance fund"),
+                        icon="fa-tools", category=SALES)
+    appbuilder.add_view(policy_views.LoanRateView, LOAN_RATES, label=_l("Loan rates"), icon="fa-chart-line",
+                        category=SALES)
+    appbuilder.add_view(policy_views.MortgagePolicyView, MORTGAGE_POLICY, label=_l("Mortgage policy"),
+                        icon="fa-landmark", category=SALES)
+    for view in (plan_views.PaymentPlanInstalmentView, plan_views.PaymentPlanFeeView):
+        appbuilder.add_view_no_menu(view)
+    for resource in (api.PaymentPlanApi, api.DeedTaxRuleApi, api.MaintenanceFundRuleApi, api.LoanRateApi,
+                     api.MortgagePolicyApi, TrialApi):
+        appbuilder.add_api(resource)
+
+    # Admins get everything. Managers edit plans; salespeople read them and run trials; both read
+    # the policy tables that administrators keep.
+    policies_read = {name: roles.READ for name in ("DeedTaxRuleView", "MaintenanceFundRuleView", "LoanRateView",
+                                                   "MortgagePolicyView")}
+    rows = {"PaymentPlanInstalmentView": ("can_list",), "PaymentPlanFeeView": ("can_list",)}
+    trial = {"PriceTrialView": ("can_trial",)}
+    menus = [SALES, PAYMENT_PLANS, PRICE_TRIAL, DEED_TAX, MAINTENANCE_FUND, LOAN_RATES, MORTGAGE_POLICY]
+    roles.extend(
+        permissions={roles.MANAGER: dict(policies_read, PaymentPlanView=roles.CRUD, **rows, **trial),
+                     roles.SALES: dict(policies_read, PaymentPlanView=roles.READ, **rows, **trial)},
+        menus={roles.MANAGER: menus, roles.SALES: menus},
+    )

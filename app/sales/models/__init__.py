@@ -1,0 +1,10 @@
+"""Sales (销售): payment plans and the dated policy tables of the price trial."""
+from app.sales.models.plan import (
+    DEPOSIT_METHODS, DUE_BASES, FEE_METHODS, INSTALMENT_METHODS, LOAN_KINDS, LOAN_UNITS, PLAN_KINDS, REPAYMENT_METHODS,
+    PaymentPlan, PaymentPlanFee, PaymentPlanInstalment)
+from app.sales.models.policy import (
+    HOMES, LOAN_RATE_KINDS, POLICY_HOMES, TERMS, DeedTaxRule, LoanRate, MaintenanceFundRule, MortgagePolicy)
+
+__all__ = ["DEPOSIT_METHODS", "DUE_BASES", "FEE_METHODS", "INSTALMENT_METHODS", "LOAN_KINDS", "LOAN_UNITS", "PLAN_KINDS",
+           "REPAYMENT_METHODS", "PaymentPlan", "PaymentPlanFee", "PaymentPlanInstalment", "HOMES", "LOAN_RATE_KINDS",
+           "POLICY_HOMES", "TERMS", "DeedTaxRule", "LoanRate", "MaintenanceFundRule", "MortgagePolicy"]
