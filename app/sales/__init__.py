@@ -11,6 +11,8 @@ DEED_TAX = "Deed tax"
 MAINTENANCE_FUND = "Maintenance fund"
 LOAN_RATES = "Loan rates"
 MORTGAGE_POLICY = "Mortgage policy"
+DISCOUNT_POLICIES = "Discount policies"
+DISCOUNT_AUTHORITY = "Discount authority"
 
 _registered = False
 
@@ -23,13 +25,16 @@ def init_app(app, appbuilder):
     from app.inventory.views import ProjectView, RoomView
     from app.sales import api, demo as sales_demo
     from app.sales.api.trial import TrialApi
-    from app.sales.services import policies, trial_print
+    from app.sales.api.discounts import DiscountAuthorityApi, DiscountPolicyApi, DiscountRequestApi
+    from app.sales.services import discount_authority, policies, trial_print
+    from app.sales.views import discounts as discount_views
     from app.sales.views import plans as plan_views
     from app.sales.views import policies as policy_views
     from app.sales.views import trial as trial_views
 
     setup.register_seed(policies.seed)
     trial_print.register()
+    discount_authority.register()
     if not _registered:
         # Once however many apps a process builds (the tests build several).
         demo.register(sales_demo.load)
@@ -42,6 +47,10 @@ def init_app(app, appbuilder):
                         category=SALES, category_label=_l("Sales"), category_icon="fa-handshake")
     appbuilder.add_view(trial_views.PriceTrialView, PRICE_TRIAL, label=_l("Price trial"), icon="fa-calculator",
                         category=SALES)
+    appbuilder.add_view(discount_views.DiscountPolicyView, DISCOUNT_POLICIES, label=_l("Discount policies"),
+                        icon="fa-tags", category=SALES)
+    appbuilder.add_view(discount_views.DiscountAuthorityView, DISCOUNT_AUTHORITY, label=_l("Discount authority"),
+                        icon="fa-user-shield", category=SALES)
     appbuilder.add_separator(SALES)
     appbuilder.add_view(policy_views.DeedTaxRuleView, DEED_TAX, label=_l("Deed tax"), icon="fa-percent",
                         category=SALES)
@@ -54,7 +63,7 @@ def init_app(app, appbuilder):
     for view in (plan_views.PaymentPlanInstalmentView, plan_views.PaymentPlanFeeView):
         appbuilder.add_view_no_menu(view)
     for resource in (api.PaymentPlanApi, api.DeedTaxRuleApi, api.MaintenanceFundRuleApi, api.LoanRateApi,
-                     api.MortgagePolicyApi, TrialApi):
+                     api.MortgagePolicyApi, TrialApi, DiscountPolicyApi, DiscountAuthorityApi, DiscountRequestApi):
         appbuilder.add_api(resource)
 
     # Admins get everything. Managers edit plans; salespeople read them and run trials; both read
@@ -63,9 +72,13 @@ def init_app(app, appbuilder):
                                                    "MortgagePolicyView")}
     rows = {"PaymentPlanInstalmentView": ("can_list",), "PaymentPlanFeeView": ("can_list",)}
     trial = {"PriceTrialView": ("can_trial",)}
-    menus = [SALES, PAYMENT_PLANS, PRICE_TRIAL, DEED_TAX, MAINTENANCE_FUND, LOAN_RATES, MORTGAGE_POLICY]
+    menus = [SALES, PAYMENT_PLANS, PRICE_TRIAL, DISCOUNT_POLICIES, DEED_TAX, MAINTENANCE_FUND, LOAN_RATES,
+             MORTGAGE_POLICY]
+    # Discount policies: managers edit, salespeople read; the authority table: admins edit, managers read.
     roles.extend(
-        permissions={roles.MANAGER: dict(policies_read, PaymentPlanView=roles.CRUD, **rows, **trial),
-                     roles.SALES: dict(policies_read, PaymentPlanView=roles.READ, **rows, **trial)},
-        menus={roles.MANAGER: menus, roles.SALES: menus},
+        permissions={roles.MANAGER: dict(policies_read, PaymentPlanView=roles.CRUD, DiscountPolicyView=roles.CRUD,
+                                         DiscountAuthorityView=roles.READ, **rows, **trial),
+                     roles.SALES: dict(policies_read, PaymentPlanView=roles.READ, DiscountPolicyView=roles.READ,
+                                       **rows, **trial)},
+        menus={roles.MANAGER: menus + [DISCOUNT_AUTHORITY], roles.SALES: menus},
     )

@@ -6,14 +6,19 @@
 - 海悦中心 (深圳, shops and offices): 一次性付款, 分期付款 and a commercial loan at 50% down over
   10 years (non-residential: no provident fund);
 - 浦江华庭 (上海, parking): 一次性付款 and 分期付款.
-Each plan collects the usual fees on behalf of others (产权登记费 and, with a loan, 抵押登记费)."""
+Each plan collects the usual fees on behalf of others (产权登记费 and, with a loan, 抵押登记费).
+
+Discount policies of every project: 一次性付款98折 (with that plan), 开盘优惠99折 and 认购立减2万 (ordinary,
+stacking, 先折后减), 特价房每平米减500 (ordinary, exclusive), 老带新减1万 (automatic for customers who
+came through 老带新), 员工价95折 (special). Discount authority: 置业顾问 up to 3% and not below the
+floor price; 销售经理 up to 6% and not below 95% of the floor price."""
 import datetime as dt
 import decimal
 
 from app.core.context import acting_as
 from app.extensions import db
 from app.inventory.models import Project
-from app.sales.models import PaymentPlan
+from app.sales.models import DiscountAuthority, DiscountPolicy, PaymentPlan
 from app.sales.services import plans
 
 D = decimal.Decimal
@@ -86,3 +91,39 @@ def load():
             for values, instalments, fees in specs:
                 plan = PaymentPlan(project=project, valid_from=START, active=True, **values)
                 plans.save_plan(plan, instalments, fees)
+    load_discounts()
+
+
+DISCOUNTS = [
+    dict(name="一次性付款98折", category="plan", method="percent", value=D("98"), sequence=10,
+         description="选择一次性付款可享98折"),
+    dict(name="开盘优惠99折", category="ordinary", method="percent", value=D("99"), sequence=10, stackable=True),
+    dict(name="认购立减2万", category="ordinary", method="amount", value=D("20000"), sequence=20, stackable=True,
+         description="先折后减"),
+    dict(name="特价房每平米减500", category="ordinary", method="unit_amount", value=D("500"), sequence=20,
+         description="不与其他普通优惠同享"),
+    dict(name="老带新减1万", category="special", method="amount", value=D("10000"), sequence=30,
+         customer_source="老带新", stackable=True, description="老业主推荐的客户自动享受"),
+    dict(name="员工价95折", category="special", method="percent", value=D("95"), sequence=5, stackable=True),
+]
+AUTHORITY = [("置业顾问", D("3"), D("100")), ("销售经理", D("6"), D("95"))]
+
+
+def load_discounts():
+    from flask import current_app
+    Role = current_app.appbuilder.sm.role_model
+    with acting_as(name="demo"):
+        for project in db.session.query(Project).order_by(Project.id):
+            full = db.session.query(PaymentPlan).filter_by(project_id=project.id, kind="full").order_by(
+                PaymentPlan.sort_order).first()
+            for values in DISCOUNTS:
+                if values["category"] == "plan" and full is None:
+                    continue
+                policy = DiscountPolicy(project=project, valid_from=START, active=True,
+                                        plan=full if values["category"] == "plan" else None, **values)
+                db.session.add(policy)
+        for name, most, floor in AUTHORITY:
+            role = db.session.query(Role).filter_by(name=name).one_or_none()
+            if role is not None and not db.session.query(DiscountAuthority).filter_by(role_id=role.id).count():
+                db.session.add(DiscountAuthority(role=role, max_discount=most, min_floor_ratio=floor))
+        db.session.commit()

@@ -96,7 +96,7 @@ def test_round_trip_restores_every_table_exactly(app, varied_data, tmp_path):
 
         # Change a lot after the backup.
         _dept("HN").name = "改过的名字"
-        db.session.delete(db.session.query(Employee).filter_by(number="E1007").one())
+        db.session.delete(db.session.query(Employee).filter_by(number="E1010").one())
         db.session.query(Employee).filter_by(number="E1006").one().phone = "13700000000"
         db.session.add(LookupList(code="after_backup", name="备份之后"))
         db.session.query(JobRun).delete()

@@ -3,10 +3,13 @@ PriceTrialView).
 
 Body: {"room": 12, "plan": 3 (or "plans": [3, 4, 5], at most three), "date": "2026-11-26"
 (default: today), "first_home": true (default), "subscription_date": "…", "signing_date": "…"
-(defaults as on the page), "schedule": false (true: every month of the loans)}.
+(defaults as on the page), "schedule": false (true: every month of the loans), "discounts": [5, 6]
+(discount policy ids), "customer": 40 (optional: brings the discounts of the customer's source)}.
 
 Answers 200 {"room": {…}, "options": [breakdown, …]} where each breakdown is trial.Trial.as_dict();
-when several plans are compared, one that cannot be used is {"plan": {…}, "error": "…"}. Answers
+when several plans are compared, one that cannot be used is {"plan": {…}, "error": "…"}. Each
+breakdown carries "discounts" (the steps) and "authority" ({"within": …, "reasons": […]}: whether
+the asking user may give that price on their own). Answers
 400 for a malformed request, 404 for a room or plan that does not exist, 422 with the reason when
 no plan asked for can be used."""
 import datetime as dt
@@ -17,6 +20,8 @@ from flask_appbuilder.security.decorators import protect
 from flask_babel import gettext as _
 
 from app.core.errors import BusinessError
+from app.crm.services import scope
+from app.sales.services import discount_authority
 from app.sales.services import plans as plan_rules
 from app.sales.services import trial as trials
 from app.sales.views.trial import PriceTrialView
@@ -76,6 +81,17 @@ def parse(payload):
     return room, plan_ids, options, schedule
 
 
+def parse_discounts(payload):
+    """(discount policy ids, customer id or None) from the body: "discounts": [5, 6], "customer": 40."""
+    ids = payload.get("discounts", [])
+    if not isinstance(ids, list) or not all(_is_id(i) for i in ids):
+        raise Malformed(_("Give the discount policies' ids as a list, e.g. \"discounts\": [5, 6]."))
+    customer = payload.get("customer")
+    if customer is not None and not _is_id(customer):
+        raise Malformed(_("Give the customer's id as a whole number, e.g. \"customer\": 40."))
+    return list(dict.fromkeys(ids)), customer
+
+
 def room_dict(room):
     return {"id": room.id, "code": room.code, "project_id": room.project_id, "project": room.project.name,
             "status": room.status, "property_type": room.property_type.name,
@@ -98,23 +114,31 @@ class TrialApi(BaseApi):
     def trial(self):
         """The breakdown of a room's price with one to three payment plans (see the module)."""
         try:
-            room_id, plan_ids, options, schedule = parse(request.get_json(silent=True))
+            payload = request.get_json(silent=True)
+            room_id, plan_ids, options, schedule = parse(payload)
+            discount_ids, customer_id = parse_discounts(payload)
         except Malformed as e:
             return self.response_400(message=str(e))
         try:
             room, chosen = trials.load(room_id, plan_ids)
+            options["discounts"], options["customer"] = trials.load_discounts(discount_ids, customer_id)
         except LookupError as e:
             return self.response(404, message=str(e))
+        except PermissionError as e:
+            return self.response(403, message=str(e))
         try:
             compared = trials.compare(room, chosen, **options)
         except BusinessError as e:
             return self.response_422(message=str(e))
+        user = scope.acting_user()
         if all(o.trial is None for o in compared):
             return self.response_422(message=" ".join(o.error for o in compared))
         result = []
         for option in compared:
             if option.trial is not None:
-                result.append(option.trial.as_dict(schedule=schedule))
+                data = option.trial.as_dict(schedule=schedule)
+                data["authority"] = discount_authority.check(user, option.trial).as_dict()
+                result.append(data)
             else:
                 result.append({"plan": {"id": option.plan.id, "name": option.plan.name, "kind": option.plan.kind,
                                         "kind_label": plan_rules.kind_label(option.plan.kind)},

@@ -2,9 +2,11 @@
 from app.sales.models.plan import (
     DEPOSIT_METHODS, DUE_BASES, FEE_METHODS, INSTALMENT_METHODS, LOAN_KINDS, LOAN_UNITS, PLAN_KINDS, REPAYMENT_METHODS,
     PaymentPlan, PaymentPlanFee, PaymentPlanInstalment)
+from app.sales.models.discount import DISCOUNT_CATEGORIES, DISCOUNT_METHODS, DiscountAuthority, DiscountPolicy
 from app.sales.models.policy import (
     HOMES, LOAN_RATE_KINDS, POLICY_HOMES, TERMS, DeedTaxRule, LoanRate, MaintenanceFundRule, MortgagePolicy)
 
 __all__ = ["DEPOSIT_METHODS", "DUE_BASES", "FEE_METHODS", "INSTALMENT_METHODS", "LOAN_KINDS", "LOAN_UNITS", "PLAN_KINDS",
            "REPAYMENT_METHODS", "PaymentPlan", "PaymentPlanFee", "PaymentPlanInstalment", "HOMES", "LOAN_RATE_KINDS",
-           "POLICY_HOMES", "TERMS", "DeedTaxRule", "LoanRate", "MaintenanceFundRule", "MortgagePolicy"]
+           "POLICY_HOMES", "TERMS", "DeedTaxRule", "LoanRate", "MaintenanceFundRule", "MortgagePolicy",
+           "DISCOUNT_CATEGORIES", "DISCOUNT_METHODS", "DiscountAuthority", "DiscountPolicy"]

@@ -3,8 +3,10 @@ the down payment, each instalment with its due date, the loan(s) with their mont
 the buyer's taxes and fees as estimates. Nothing is saved.
 
 The figures, in order:
-1. the price is the room's list total (discounts come later), rounded once by the project's rule
-   (to the fen or to the yuan); the unit price is that total / gross area, to the fen;
+1. the price is the room's list total, rounded by the project's rule (to the fen or to the yuan),
+   less the discounts chosen (and those the customer qualifies for), combined step by step and
+   rounded once at the end (app/sales/services/discounts.py); the unit price is that total / gross
+   area, to the fen; everything below is computed from this final price;
 2. the deposit (定金) is the plan's amount or percentage of the price (to the fen), at most 20% of it;
 3. full payment: the rest of the price is due N days after the subscription or the signing;
    instalments: each percentage of the price to the fen, "the rest" (or else the last instalment)
@@ -33,6 +35,7 @@ from app.extensions import db
 from app.inventory.models import Room
 from app.inventory.services import round_price
 from app.sales.models import PaymentPlan
+from app.sales.services import discounts as discount_rules
 from app.sales.services import loans, plans as plan_rules, policies
 
 D = decimal.Decimal
@@ -90,6 +93,7 @@ class Trial:
     loans: list = field(default_factory=list)
     estimates: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    discount: object = None  # discounts.Result
 
     @property
     def kind_label(self):
@@ -140,6 +144,7 @@ class Trial:
                           for e in self.estimates],
             "estimates_total": _money(self.estimates_total), "cash_before_loan": _money(self.cash_before_loan),
             "warnings": list(self.warnings),
+            "discounts": self.discount.as_dict() if self.discount is not None else None,
         }
         if self.loans:
             data["repayment"]["method"] = self.plan.repayment_method
@@ -204,12 +209,16 @@ def price_of(room):
     return list_total, total, fen(total / D(room.area_gross))
 
 
-def trial(room, plan, date=None, first_home=True, subscription_date=None, signing_date=None):
-    """The breakdown of a room's price with a plan on a date (see the module docstring)."""
+def trial(room, plan, date=None, first_home=True, subscription_date=None, signing_date=None, discounts=None,
+          customer=None):
+    """The breakdown of a room's price with a plan on a date (see the module docstring); discounts
+    are DiscountPolicy rows, customer (optional) brings the discounts of their source."""
     date = date or clock.local_today()
     first_home = bool(first_home)
     _check_plan_for(room, plan, date)
     list_total, total, unit_price = price_of(room)
+    discount = discount_rules.combine(room, total, discounts or [], plan, date, customer)
+    total, unit_price = discount.total, discount.unit_price
     residential = policies.is_residential(room.property_type)
     subscription = subscription_date or date
     signing = signing_date or subscription + dt.timedelta(days=plan.sign_within_days or 0)
@@ -225,7 +234,7 @@ def trial(room, plan, date=None, first_home=True, subscription_date=None, signin
                               deposit="{:,.2f}".format(deposit), price="{:,.2f}".format(total)))
     result = Trial(room=room, plan=plan, date=date, first_home=first_home, residential=residential,
                    subscription_date=subscription, signing_date=signing, list_total=list_total, total=total,
-                   unit_price=unit_price, deposit=deposit, down_payment=total)
+                   unit_price=unit_price, deposit=deposit, down_payment=total, discount=discount)
     if deposit:
         result.payments.append(Payment(_("Deposit (定金)"), deposit, subscription, _("At subscription"), "deposit"))
 
@@ -380,9 +389,12 @@ class Option:
     error: str = None
 
 
-def compare(room, plans, date=None, first_home=True, subscription_date=None, signing_date=None):
-    """Up to three plans side by side; a plan that cannot be used carries its reason instead."""
+def compare(room, plans, date=None, first_home=True, subscription_date=None, signing_date=None, discounts=None,
+            customer=None):
+    """Up to three plans side by side; a plan that cannot be used carries its reason instead. A
+    discount tied to one of the compared plans applies to that plan's option only."""
     plans = list(dict.fromkeys(plans))
+    discounts = list(discounts or [])
     if not plans:
         raise BusinessError(_("Choose at least one payment plan."))
     if len(plans) > MAX_COMPARED:
@@ -390,7 +402,10 @@ def compare(room, plans, date=None, first_home=True, subscription_date=None, sig
     options = []
     for plan in plans:
         try:
-            options.append(Option(plan, trial(room, plan, date, first_home, subscription_date, signing_date)))
+            chosen = [d for d in discounts if d.category != "plan" or d.plan_id == plan.id
+                      or all(d.plan_id != p.id for p in plans)]
+            options.append(Option(plan, trial(room, plan, date, first_home, subscription_date, signing_date,
+                                              chosen, customer)))
         except BusinessError as e:
             options.append(Option(plan, error=str(e)))
     return options
@@ -406,3 +421,20 @@ def load(room_id, plan_ids):
     if missing:
         raise LookupError(_("There is no payment plan %(ids)s.", ids="、".join(missing)))
     return room, [found[i] for i in plan_ids]
+
+
+def load_discounts(policy_ids, customer_id=None):
+    """The discount policies and the customer named by ids: LookupError when one does not exist,
+    PermissionError (logged) for a customer the user may not see (私客保护)."""
+    from app.crm.models import Customer
+    from app.crm.services import scope
+    policies = discount_rules.load(policy_ids)
+    customer = None
+    if customer_id is not None:
+        customer = db.session.get(Customer, customer_id)
+        if customer is None:
+            raise LookupError(_("There is no customer %(id)s.", id=customer_id))
+        if not scope.may_see_owner(customer.owner_id):
+            scope.log_refusal("customer", customer_id)
+            raise PermissionError(_("Customer %(id)s belongs to another salesperson.", id=customer_id))
+    return policies, customer

@@ -3,7 +3,7 @@ schedule of one of them on request, and the simulated payment plan printed as PD
 room's page, a plan's page, the project's page and the Sales menu. Read-only: GET only."""
 import datetime as dt
 
-from flask import flash, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,6 +13,7 @@ from app.core.errors import BusinessError
 from app.extensions import db
 from app.inventory.models import Project, Room
 from app.sales.models import PaymentPlan
+from app.sales.services import discount_authority, discounts
 from app.sales.services import plans as plan_rules
 from app.sales.services import trial as trials
 from app.sales.services import trial_print
@@ -55,12 +56,15 @@ class Inputs:
         self.first_home = args.get("first_home", "1") != "0"
         self.customer = (args.get("customer") or "").strip()[:50]
         self.schedule = _id(args.get("schedule"))
+        self.discount_ids = list(dict.fromkeys(i for i in (_id(v) for v in args.getlist("discount")) if i))
+        self.customer_id = _id(args.get("customer_id"))
 
     def query(self, **changes):
         values = {"room": self.room_id, "plan": self.plan_ids, "date": self.date.isoformat(),
                   "first_home": "1" if self.first_home else "0",
                   "subscription": self.subscription.isoformat() if self.subscription else None,
-                  "signing": self.signing.isoformat() if self.signing else None, "customer": self.customer or None}
+                  "signing": self.signing.isoformat() if self.signing else None, "customer": self.customer or None,
+                  "discount": self.discount_ids, "customer_id": self.customer_id}
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "", [])}
 
@@ -97,14 +101,25 @@ def _options(inputs, room, available):
     inputs.plan_ids = [p.id for p in chosen]
     if not chosen:
         return []
-    return trials.compare(room, chosen, inputs.date, inputs.first_home, inputs.subscription, inputs.signing)
+    policies, customer = _discounts(inputs)
+    return trials.compare(room, chosen, inputs.date, inputs.first_home, inputs.subscription, inputs.signing,
+                          policies, customer)
+
+
+def _discounts(inputs):
+    """The ticked discount policies and the customer (私客保护: another salesperson's customer is
+    refused); BusinessError with the reason."""
+    try:
+        return trials.load_discounts(inputs.discount_ids, inputs.customer_id)
+    except (LookupError, PermissionError) as e:
+        raise BusinessError(str(e))
 
 
 class PriceTrialView(BaseView):
     route_base = "/sales/trial"
     default_view = "index"
     base_permissions = [PERMISSION]
-    method_permission_name = {"index": "trial", "print_plan": "trial"}
+    method_permission_name = {"index": "trial", "print_plan": "trial", "discount_request": "trial"}
 
     @expose("/")
     @has_access
@@ -128,8 +143,19 @@ class PriceTrialView(BaseView):
                     available.append(option.plan)
         elif inputs.project_id is None and inputs.room_id is None and not inputs.code:
             inputs.project_id = next((p.id for p in projects), None)
+        offered, verdicts = [], {}
+        if room is not None:
+            offered = discounts.offered(room, inputs.date)
+            ticked = [p for p in _safe_load(inputs.discount_ids) if p not in offered]
+            offered += ticked  # a ticked policy no longer valid still shows (its option says why)
+            user = g.user
+            for option in options:
+                if option.trial is not None:
+                    verdicts[option.plan.id] = discount_authority.check(user, option.trial)
         return self.render_template(
             "sales/trial.html", inputs=inputs, room=room, projects=projects, available=available, options=options,
+            offered=offered, verdicts=verdicts, discount_terms=discounts.terms,
+            category_label=discounts.category_label,
             schedule=schedule, money=display.money, area=display.area, kind_label=plan_rules.kind_label,
             max_compared=trials.MAX_COMPARED,
             may_print=self.appbuilder.sm.has_access("can_print", "PrintTemplateView"))
@@ -162,6 +188,43 @@ class PriceTrialView(BaseView):
             flash(_("That print template does not exist."), "danger")
             return redirect(back)
         return pdf_response(pdf, "payment-trial-%s.pdf" % room.id)
+
+
+    @expose("/discount-request/", methods=["POST"])
+    @has_access
+    def discount_request(self):
+        """Submit one option of the trial, beyond the user's authority, for approval."""
+        form = request.form
+        room = db.session.get(Room, _id(form.get("room")) or 0)
+        plan = db.session.get(PaymentPlan, _id(form.get("plan")) or 0)
+        ids = [i for i in (_id(v) for v in form.getlist("discount")) if i]
+        back = url_for("PriceTrialView.index", room=room.id if room else None, plan=plan.id if plan else None,
+                       discount=ids, customer_id=_id(form.get("customer_id")), date=form.get("date"),
+                       first_home=form.get("first_home", "1"))
+        if room is None or plan is None:
+            flash(_("Choose a room and a payment plan first."), "danger")
+            return redirect(url_for("PriceTrialView.index"))
+        try:
+            date = dt.date.fromisoformat((form.get("date") or "").strip())
+        except ValueError:
+            flash(_("Enter dates as 2026-11-26, not “%(value)s”.", value=(form.get("date") or "")[:30]), "danger")
+            return redirect(back)
+        try:
+            policies, customer = trials.load_discounts(ids, _id(form.get("customer_id")))
+            req = discount_authority.submit(g.user, room, plan, policies, customer, date,
+                                            form.get("first_home", "1") != "0", form.get("reason"))
+        except (BusinessError, LookupError, PermissionError) as e:
+            flash(str(e), "danger")
+            return redirect(back)
+        flash(_("The discount was sent to the sales managers for approval (request #%(id)d).", id=req.id), "success")
+        return redirect(url_for("ApprovalView.show", pk=req.id))
+
+
+def _safe_load(ids):
+    try:
+        return discounts.load(ids)
+    except LookupError:
+        return []
 
 
 def room_links(view, pk):
