@@ -33,6 +33,7 @@ def init_app(app, appbuilder):
     from app.sales.views import trial as trial_views
 
     setup.register_seed(policies.seed)
+    setup.register_seed(trial_print.upgrade_template)  # an unedited older default gets the current HTML
     trial_print.register()
     discount_authority.register()
     if not _registered:

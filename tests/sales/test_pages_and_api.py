@@ -79,9 +79,9 @@ def test_editing_rows_replaces_them_and_a_refused_edit_keeps_the_old_ones(client
         pk = plan("分期付款").id
         before = counts()
     url = "/paymentplanview/edit/%d" % pk
-    html = post_plan(client, app, url, name="分期付款",
-                     **{"instalment_rows-value": ["40", "70", ""]}).get_data(as_text=True)
-    assert "sum to 110%" in html
+    response = post_plan(client, app, url, name="分期付款", **{"instalment_rows-value": ["40", "70", ""]})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "sum to 110%" in html and 'value="70"' in html
     with app.app_context():
         assert counts() == before and len(plan("分期付款").instalments) == 3
     post_plan(client, app, url, name="分期付款")
@@ -262,6 +262,62 @@ def test_the_simulated_payment_plan_prints_as_pdf(client, app):
     import io
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert "模拟付款计划表" in text and "王先生" in text and "13,026.79" in text
+
+
+def pdf_text(data):
+    import io
+    from pypdf import PdfReader
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_printed_plan_lists_the_discounts_step_by_step(client, app):
+    from app.sales.models import DiscountPolicy
+    from app.sales.services import trial as trials
+    with app.app_context():
+        r = room(ROOM)
+        rid, ids = r.id, [plan(n).id for n in ("商业按揭 首付30%", "一次性付款")]
+        discount_ids = [db.session.query(DiscountPolicy).filter_by(project_id=r.project_id, name=n).one().id
+                        for n in ("开盘优惠99折", "认购立减2万")]
+        policies = db.session.query(DiscountPolicy).filter(DiscountPolicy.id.in_(discount_ids)).all()
+        expected = trials.trial(r, plan("商业按揭 首付30%"), dt.date(2026, 11, 26), discounts=policies)
+        total = "{:,.2f}".format(expected.total).split(".")[0]
+        list_total = "{:,.2f}".format(expected.discount.list_total).split(".")[0]
+        percent = "%s%%" % expected.discount.discount_percent
+        assert expected.discount.discount_percent > 0
+    login(client, "sales")
+    response = client.get("/sales/trial/print/?room=%d&date=2026-11-26&plan=%d&plan=%d&discount=%d&discount=%d" % (
+        rid, *ids, *discount_ids))
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = pdf_text(response.data)
+    assert "开盘优惠99折" in text and "认购立减2万" in text
+    assert list_total in text and total in text and percent in text
+    assert "合计优惠" in text
+    # Without discounts there is no discount table.
+    plain = pdf_text(client.get("/sales/trial/print/?room=%d&date=2026-11-26&plan=%d" % (rid, ids[0])).data)
+    assert "开盘优惠99折" not in plain and "合计优惠" not in plain
+
+
+def test_an_unedited_older_default_template_is_upgraded_and_an_edited_one_kept(app):
+    from app.printing.models import PrintTemplate
+    from app.sales.services import trial_print
+    with app.app_context():
+        template = db.session.query(PrintTemplate).filter_by(kind=trial_print.KIND, is_default=True).one()
+        assert template.html == trial_print.TRIAL_HTML  # a fresh install has the current template
+        assert trial_print.upgrade_template() == []
+        old = trial_print.TRIAL_HTML.replace("{% if o.discounts and o.discounts.steps %}", "{% if false %}")
+        import hashlib
+        trial_print.PREVIOUS_HTML_SHA256.add(hashlib.sha256(old.encode()).hexdigest())
+        try:
+            template.html = old
+            db.session.commit()
+            assert trial_print.upgrade_template() == [template]
+            assert db.session.get(PrintTemplate, template.id).html == trial_print.TRIAL_HTML
+            template.html = old + "<!-- 本公司修改 -->"
+            db.session.commit()
+            assert trial_print.upgrade_template() == []
+            assert "本公司修改" in db.session.get(PrintTemplate, template.id).html
+        finally:
+            trial_print.PREVIOUS_HTML_SHA256.discard(hashlib.sha256(old.encode()).hexdigest())
 
 
 def test_print_without_a_room_goes_back_with_a_message(client, app):

@@ -22,7 +22,9 @@ PLACEHOLDERS = [
                    "loan_amount, payments (label, amount, due_date, due), loans (label, amount, rate, rate_source, "
                    "months, first_payment, total_interest), repayment (method, first_payment, last_payment, "
                    "monthly_decrease, total_interest, total_payment), estimates (label, basis, amount), "
-                   "estimates_total, cash_before_loan, warnings; or error when the plan cannot be used")),
+                   "estimates_total, cash_before_loan, warnings, discounts (list_total, total, discount, "
+                   "discount_percent, steps: policy, terms, automatic, before, after, amount); "
+                   "or error when the plan cannot be used")),
     ("price_places", _l("Decimals to print prices with: 0 when the project rounds to the yuan, else 2")),
 ]
 
@@ -58,7 +60,14 @@ TRIAL_HTML = """<html>
 {% if o.error %}
 <p class="error">{{ o.error }}</p>
 {% else %}
-<table>
+{% if o.discounts and o.discounts.steps %}
+<table class="discounts">
+  <tr><th>折扣</th><th>折前总价</th><th>折后总价</th><th>优惠</th></tr>
+  {% for d in o.discounts.steps %}<tr><td>{{ d.policy }}{% if d.terms %}（{{ d.terms }}）{% endif %}{% if d.automatic %}<span class="note">（自动享受）</span>{% endif %}</td><td class="num">{{ d.before|money }}</td><td class="num">{{ d.after|money }}</td><td class="num">{{ d.amount|money }}</td></tr>{% endfor %}
+  <tr><th colspan="3">合计优惠：表价 {{ o.discounts.list_total|money('¥', price_places) }} → 成交总价 {{ o.total|money('¥', price_places) }}（最后按项目规则取整一次）</th><th class="num">{{ o.discounts.discount|money('¥', price_places) }}（{{ o.discounts.discount_percent }}%）</th></tr>
+</table>
+{% endif %}
+<table style="margin-top: 4pt">
   <tr><th>总价</th><td class="num">{{ o.total|money('¥', price_places) }}</td><th>单价</th><td class="num">{{ o.unit_price|money }}/㎡</td></tr>
   <tr><th>定金</th><td class="num">{{ o.deposit|money }}</td><th>首付（{{ o.down_payment_ratio }}%）</th><td class="num">{{ o.down_payment|money }}</td></tr>
   {% if o.loan_amount %}<tr><th>贷款总额</th><td class="num">{{ o.loan_amount|money }}</td><th>还款方式</th><td>{{ o.repayment.method }}</td></tr>{% endif %}
@@ -112,7 +121,19 @@ def _option(option):
         if repayment is not None else None,
         "estimates": [{"label": e.label, "basis": e.basis, "amount": e.amount} for e in t.estimates],
         "estimates_total": t.estimates_total, "cash_before_loan": t.cash_before_loan, "warnings": list(t.warnings),
+        "discounts": _discounts(t.discount),
     }
+
+
+def _discounts(result):
+    """The discounts applied, step by step, as on the trial page; None without a discount result."""
+    if result is None:
+        return None
+    from app.sales.services.discounts import terms
+    return {"list_total": result.list_total, "total": result.total, "discount": result.discount,
+            "discount_percent": result.discount_percent,
+            "steps": [{"policy": s.policy.name, "terms": terms(s.policy), "automatic": s.automatic,
+                       "before": s.before, "after": s.after, "amount": s.amount} for s in result.steps]}
 
 
 def _kind(kind):
@@ -151,6 +172,12 @@ def sample_context():
         "estimates": [{"label": "契税（估算）", "basis": "价格的 1%（首套，118.60㎡）", "amount": D("41455.21")},
                       {"label": "维修基金（估算）", "basis": "¥100.00/㎡ × 118.60㎡", "amount": D("11860.00")}],
         "estimates_total": D("53315.21"), "cash_before_loan": D("1297836.21"), "warnings": [],
+        "discounts": {"list_total": D("4274764"), "total": D("4145521"), "discount": D("129243"),
+                      "discount_percent": D("3.02"),
+                      "steps": [{"policy": "开盘优惠", "terms": "97%", "automatic": False, "before": D("4274764"),
+                                 "after": D("4146521.08"), "amount": D("128242.92")},
+                                {"policy": "老带新", "terms": "−¥1,000.00", "automatic": True,
+                                 "before": D("4146521.08"), "after": D("4145521.08"), "amount": D("1000.00")}]},
     }
     return {
         "project": {"name": "示例花园", "city": "广州", "address": "广州市示例路 1 号"},
@@ -170,6 +197,28 @@ def render(data, template_id=None, printed_by=None):
     full = printing.common_context(printed_by)
     full.update(data)
     return printing.render_pdf(template, full)
+
+
+# The shipped template's earlier versions (sha256 of their HTML). An installation whose default
+# template is still one of them, unedited, gets the current one (seeding creates a kind's template
+# only when the kind has none, so this is how a shipped template changes).
+PREVIOUS_HTML_SHA256 = {
+    "605e010d465917f68712df46a1d39b06ef04fda0f5b948f81458608b8eeb7b1b",  # before the discount steps
+}
+
+
+def upgrade_template():
+    """Replace the seeded template's HTML by the current one where an admin has not edited it."""
+    import hashlib
+    from app.extensions import db
+    from app.printing.models import PrintTemplate
+    upgraded = []
+    for template in db.session.query(PrintTemplate).filter(PrintTemplate.kind == KIND).all():
+        if hashlib.sha256((template.html or "").encode("utf-8")).hexdigest() in PREVIOUS_HTML_SHA256:
+            template.html = TRIAL_HTML
+            upgraded.append(template)
+    db.session.commit()
+    return upgraded
 
 
 def register():

@@ -209,7 +209,10 @@ class PaymentPlanView(LoupanModelView):
         exclude = self._filters.get_relation_cols()
         if pk is None:
             return self._get_add_widget(form=form, exclude_cols=exclude)
-        return self._get_edit_widget(form=form, exclude_cols=exclude)
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude)
+        # The edit page also shows the plan's rows below the form (as Flask-AppBuilder's own edit does).
+        return self._get_related_views_widgets(self.datamodel.get(pk), orders={}, pages={}, page_sizes={},
+                                               widgets=widgets)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
