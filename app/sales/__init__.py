@@ -43,6 +43,7 @@ def init_app(app, appbuilder):
     # Buttons on the project page and on the room page.
     ProjectView.add_link_provider(trial_views.project_links)
     RoomView.add_link_provider(trial_views.room_links)
+    RoomView.add_row_link_provider(trial_views.room_row_links)
 
     appbuilder.add_view(plan_views.PaymentPlanView, PAYMENT_PLANS, label=_l("Payment plans"), icon="fa-money-check",
                         category=SALES, category_label=_l("Sales"), category_icon="fa-handshake")

@@ -243,10 +243,15 @@ def test_room_page_links_to_the_trial(client, app):
     login(client, "sales")
     html = client.get("/roomview/show/%d" % rid).get_data(as_text=True)
     assert "/sales/trial/?room=%d" % rid in html
+    # Each row of the room list has its button too.
+    html = client.get("/roomview/list/?_flt_0_code=%s" % ROOM).get_data(as_text=True)
+    assert 'href="/sales/trial/?room=%d"' % rid in html
     client.get("/logout/")
     login(client, "finance")
     html = client.get("/roomview/show/%d" % rid).get_data(as_text=True)
     assert "/sales/trial/?room=" not in html
+    html = client.get("/roomview/list/?_flt_0_code=%s" % ROOM).get_data(as_text=True)
+    assert "/sales/trial/?room=" not in html and ROOM in html
 
 
 def test_the_simulated_payment_plan_prints_as_pdf(client, app):

@@ -6,6 +6,7 @@ from datetime import date
 from flask import abort, has_request_context, request, send_file
 from flask_appbuilder import ModelRestApi, ModelView, expose, has_access
 from flask_appbuilder.urltools import get_filter_args
+from flask_appbuilder.widgets import ListWidget
 
 from wtforms import BooleanField
 from wtforms.fields.core import UnboundField
@@ -29,6 +30,12 @@ def record_ids(values):
         if value.isdigit() and int(value) <= MAX_ID:
             ids.append(int(value))
     return ids
+
+
+class RowLinksListWidget(ListWidget):
+    """A list whose rows carry the buttons other modules add (see add_row_link_provider)."""
+
+    template = "core/list_rows.html"
 
 
 class LoupanModelView(ModelView):
@@ -64,6 +71,27 @@ class LoupanModelView(ModelView):
     def detail_links(self, pk):
         """Buttons on a record's detail page: [(label, url, icon)], already permission-checked."""
         return [link for provide in self.link_providers for link in provide(self, pk)]
+
+    # Other modules add buttons to each row of a page's list: provide(view, pks) -> a function
+    # pk -> [(label, url, icon, css class)], permission-checked once per page (not per row).
+    row_link_providers = ()
+
+    @classmethod
+    def add_row_link_provider(cls, provide):
+        own = tuple(cls.__dict__.get("row_link_providers", ()))
+        if provide not in own:
+            cls.row_link_providers = own + (provide,)
+            cls.list_widget = RowLinksListWidget
+
+    def _get_list_widget(self, *args, **kwargs):
+        widgets = super()._get_list_widget(*args, **kwargs)
+        if self.row_link_providers:
+            widget = widgets["list"]
+            pks = widget.template_args.get("pks") or []
+            makers = [provide(self, pks) for provide in self.row_link_providers]
+            widget.template_args["row_links"] = {
+                pk: [link for make in makers if make for link in make(pk)] for pk in pks}
+        return widgets
 
     def list_links(self):
         """Buttons above the list (e.g. acting on the filtered rows): [(label, url, icon)], permission-checked."""

@@ -4,7 +4,6 @@ from flask_appbuilder import expose, has_access
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, DatePickerWidget, Select2Widget
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.widgets import ListWidget
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import DateField, IntegerField, SelectField, StringField
@@ -178,15 +177,8 @@ class FollowUpView(ScopedViewMixin, LoupanModelView):
                                     may_open=self.appbuilder.sm.has_access("can_show", "Customer360View"))
 
 
-class CustomerListWidget(ListWidget):
-    """The customer list, with a "360" button on each row (the customer's whole picture)."""
-
-    template = "crm/customer_360_list.html"
-
-
 class CustomerView(ScopedViewMixin, CustomFieldsMixin, LoupanModelView):
     datamodel = SQLAInterface(Customer)
-    list_widget = CustomerListWidget
     list_title = _l("Customers")
     show_title = _l("Customer")
     add_title = _l("Add customer")

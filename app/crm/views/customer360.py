@@ -183,11 +183,22 @@ class Customer360View(BaseView):
         )
 
 
+def row_links(view, pks):
+    """The "360" button on each row of the customer list."""
+    if not view.appbuilder.sm.has_access("can_show", "Customer360View"):
+        return None
+    label = _("Customer 360")
+    return lambda pk: [(label, url_for("Customer360View.show", pk=pk), "fa-id-card", "loupan-360")]
+
+
 def init_app(app, appbuilder, first):
     """first: True the first time in this process (register demo data, home panels once)."""
     from app.core import home, roles
     from app.crm import CUSTOMERS
     from app.crm.services import team
+    from app.crm.views import CustomerView
+
+    CustomerView.add_row_link_provider(row_links)
 
     if first:
         for source in (visit_entries, follow_up_entries, opportunity_entries):

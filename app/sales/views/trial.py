@@ -234,6 +234,14 @@ def room_links(view, pk):
     return []
 
 
+def room_row_links(view, pks):
+    """The "Price trial" button on each row of the room list."""
+    if not view.appbuilder.sm.has_access(PERMISSION, "PriceTrialView"):
+        return None
+    label = _("Price trial")
+    return lambda pk: [(label, url_for("PriceTrialView.index", room=pk), "fa-calculator", "loupan-trial")]
+
+
 def project_links(view, pk):
     """Buttons of a project's page: its payment plans, and the price trial."""
     sm = view.appbuilder.sm
