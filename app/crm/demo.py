@@ -196,7 +196,7 @@ def load():
                 "customer_id": c["id"], "project_id": c["_project"], "owner_id": owner.id,
                 "grade_id": pick("opportunity_grade"), "stage": stage, "chance": CHANCES[stage],
                 "lost_reason_id": pick("lost_reason") if stage == "lost" else None, "notes": None,
-                "created_at": created, "last_contact_at": max(last, visited).replace(microsecond=0)})
+                "created_at": created})
     _insert(Visit.__table__, visits)
     _insert(Opportunity.__table__, opportunities)
     _insert(FollowUp.__table__, follow_ups)
