@@ -22,6 +22,9 @@ class Customer(Audited, CustomFieldsMixin, Model):
     """A person or company (客户), owned by one salesperson (an employee)."""
 
     __tablename__ = "customer"
+    # A salesperson's list (owner, newest first) and everyone's (newest first) read an index.
+    __table_args__ = (sa.Index("ix_customer_owner_created", "owner_id", "created_at"),
+                      sa.Index("ix_customer_created_at", "created_at"))
     __custom_entity__ = "customer"
     __encrypted_fields__ = ("phone", "phone2", "id_number")
     id = sa.Column(sa.Integer, primary_key=True)
@@ -53,7 +56,7 @@ class Customer(Audited, CustomFieldsMixin, Model):
     # The customer asked not to receive text messages (退订): every SMS send skips them.
     sms_opt_out = sa.Column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
     # The salesperson who owns the customer (私客); every list shows them (no query per row).
-    owner_id = sa.Column(sa.Integer, sa.ForeignKey("employee.id"), index=True)
+    owner_id = sa.Column(sa.Integer, sa.ForeignKey("employee.id"))
     owner = relationship("Employee", lazy="joined")
     created_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)
 

@@ -13,12 +13,16 @@ class FollowUp(Audited, Model):
     the same customer closes the earlier ones' next dates (open = still to be done)."""
 
     __tablename__ = "follow_up"
-    __table_args__ = (sa.Index("ix_follow_up_open_next", "open", "next_date"),)
+    __table_args__ = (sa.Index("ix_follow_up_open_next", "open", "next_date"),
+                      # Lists show the newest first.
+                      sa.Index("ix_follow_up_followed_at", "followed_at"))
     id = sa.Column(sa.Integer, primary_key=True)
     customer_id = sa.Column(sa.Integer, sa.ForeignKey("customer.id"), nullable=False, index=True)
     customer = relationship("Customer", lazy="joined", innerjoin=True)
     opportunity_id = sa.Column(sa.Integer, sa.ForeignKey("opportunity.id"), index=True)
-    opportunity = relationship("Opportunity", lazy="joined")
+    # Not loaded with the follow-up: lists do not show it, and joining it drags in its own
+    # customer, project, owner and grade (the list query would join some twenty tables).
+    opportunity = relationship("Opportunity", lazy="select")
     contact_type = sa.Column(sa.String(20), nullable=False, default="call")
     content = sa.Column(sa.Text, nullable=False)
     followed_at = sa.Column(sa.DateTime, nullable=False, default=utcnow)

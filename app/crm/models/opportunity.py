@@ -15,13 +15,16 @@ class Opportunity(Audited, Model):
     __tablename__ = "opportunity"
     __table_args__ = (sa.UniqueConstraint("customer_id", "project_id", name="uq_opportunity_customer_project"),
                       # The pool-return scan: open stages, oldest last contact first.
-                      sa.Index("ix_opportunity_stage_last_contact", "stage", "last_contact_at"))
+                      sa.Index("ix_opportunity_stage_last_contact", "stage", "last_contact_at"),
+                      # Lists: a salesperson's newest first, and everyone's newest first.
+                      sa.Index("ix_opportunity_owner_created", "owner_id", "created_at"),
+                      sa.Index("ix_opportunity_created_at", "created_at"))
     id = sa.Column(sa.Integer, primary_key=True)
     customer_id = sa.Column(sa.Integer, sa.ForeignKey("customer.id"), nullable=False, index=True)
     customer = relationship("Customer", lazy="joined", innerjoin=True)
     project_id = sa.Column(sa.Integer, sa.ForeignKey("project.id"), nullable=False, index=True)
     project = relationship("Project", lazy="joined", innerjoin=True)
-    owner_id = sa.Column(sa.Integer, sa.ForeignKey("employee.id"), index=True)
+    owner_id = sa.Column(sa.Integer, sa.ForeignKey("employee.id"))
     owner = relationship("Employee", foreign_keys=[owner_id], lazy="joined")
     grade_id = sa.Column(sa.Integer, sa.ForeignKey("lookup_value.id"))
     grade = relationship("LookupValue", foreign_keys=[grade_id], lazy="joined")

@@ -45,10 +45,16 @@ def find_by_phone(phone, exclude_id=None):
     digest = blind_index(phone)
     if not digest:
         return None
-    query = db.session.query(Customer).filter(sa.or_(Customer.phone_hash == digest, Customer.phone2_hash == digest))
-    if exclude_id:
-        query = query.filter(Customer.id != exclude_id)
-    return query.order_by(Customer.id).first()
+    # Two index lookups (with an OR of the two columns SQLite reads the whole table).
+    found = []
+    for column in (Customer.phone_hash, Customer.phone2_hash):
+        query = db.session.query(Customer).filter(column == digest)
+        if exclude_id:
+            query = query.filter(Customer.id != exclude_id)
+        row = query.order_by(Customer.id).first()
+        if row is not None:
+            found.append(row)
+    return min(found, key=lambda c: c.id) if found else None
 
 
 def find_by_id_number(id_number, exclude_id=None):
