@@ -15,6 +15,11 @@ DISCOUNT_POLICIES = "Discount policies"
 DISCOUNT_AUTHORITY = "Discount authority"
 
 _registered = False
+# The parts of the sales-control issue, each with init_app(app, appbuilder, first): permissions,
+# the chart, the deal pages, rename/room change/cancellation, sincerity queue and opening day.
+PARTS = ("app.sales.views.permissions", "app.sales.views.chart", "app.sales.views.deals", "app.sales.views.changes",
+         "app.sales.views.queue")
+_parts_registered = [False]
 
 
 def init_app(app, appbuilder):
@@ -84,3 +89,52 @@ def init_app(app, appbuilder):
                                        **rows, **trial)},
         menus={roles.MANAGER: menus + [DISCOUNT_AUTHORITY], roles.SALES: menus},
     )
+    _init_deals(app, appbuilder)
+
+
+def _init_deals(app, appbuilder):
+    import importlib
+    from app.core import roles
+    from app.core.services import custom_fields
+    from app.crm.services import timeline
+    from app.jobs.services import register_job
+    from app.sales.api.deals import DealApi
+    from app.sales.models import Deal
+    from app.sales.services import deals
+
+    appbuilder.add_api(DealApi)
+    custom_fields.register_entity("deal", Deal, _l("Deal"))
+    timeline.register(deals.timeline_entries)
+    acting = {"DealView": ("can_act", "can_show")}
+    roles.extend(permissions={roles.SALES: acting, roles.MANAGER: acting})
+    first = not _parts_registered[0]
+    for name in PARTS:
+        importlib.import_module(name).init_app(app, appbuilder, first)
+    _parts_registered[0] = True
+    register_job("sales_expire_holds", _expire_holds, minutes=1, label=_l("Release holds past their time"))
+    register_job("sales_flag_bookings", _flag_bookings, cron="30 8 * * *",
+                 label=_l("Flag bookings past their date"))
+    register_job("sales_sign_overdue", _sign_overdue, cron="0 9 * * *",
+                 label=_l("Notify subscriptions overdue for signing"))
+    register_job("sales_filing_overdue", _filing_overdue, cron="5 9 * * *",
+                 label=_l("Flag contracts not filed online in time"))
+
+
+def _expire_holds():
+    from app.sales.services import deals
+    return "%d hold(s) released" % deals.expire_holds()
+
+
+def _flag_bookings():
+    from app.sales.services import deals
+    return "%d booking(s) flagged" % deals.flag_expired_bookings()
+
+
+def _sign_overdue():
+    from app.sales.services import deals
+    return "%d subscription(s) overdue for signing" % deals.flag_sign_overdue()
+
+
+def _filing_overdue():
+    from app.sales.services import deals
+    return "%d contract(s) overdue for online filing" % deals.flag_filing_overdue()

@@ -11,7 +11,8 @@ Each plan collects the usual fees on behalf of others (产权登记费 and, with
 Discount policies of every project: 一次性付款98折 (with that plan), 开盘优惠99折 and 认购立减2万 (ordinary,
 stacking, 先折后减), 特价房每平米减500 (ordinary, exclusive), 老带新减1万 (automatic for customers who
 came through 老带新), 员工价95折 (special). Discount authority: 置业顾问 up to 3% and not below the
-floor price; 销售经理 up to 6% and not below 95% of the floor price."""
+floor price; 销售经理 up to 6% and not below 95% of the floor price. Sales permissions: every demo
+salesperson and sales manager may sell every demo project."""
 import datetime as dt
 import decimal
 
@@ -92,6 +93,21 @@ def load():
                 plan = PaymentPlan(project=project, valid_from=START, active=True, **values)
                 plans.save_plan(plan, instalments, fees)
     load_discounts()
+    load_permissions()
+
+
+def load_permissions():
+    """售楼权限: every demo salesperson and sales manager may sell every demo project."""
+    from app.org.models import Employee
+    from app.sales.services import permissions
+    with acting_as(name="demo"):
+        employees = (db.session.query(Employee).filter(Employee.position.in_(("置业顾问", "销售经理")),
+                                                      Employee.status == "active")
+                     .order_by(Employee.id).all())
+        for project in db.session.query(Project).order_by(Project.id):
+            for employee in employees:
+                permissions.grant(employee, project)
+        db.session.commit()
 
 
 DISCOUNTS = [

@@ -1,3 +1,7 @@
+import contextlib
+
+from flask import g
+
 from app.core import clock
 from app.core.models import LookupValue
 from app.crm.models import Customer
@@ -32,3 +36,25 @@ def one_customer_of(number):
 
 def today():
     return clock.local_today()
+
+
+@contextlib.contextmanager
+def as_user(app, username):
+    """A request of `username` (services read the user and their scope from it)."""
+    from flask_login import login_user
+
+    def forget():
+        # The request shares the test's application context (and its `g`): drop what an earlier
+        # request of another user cached there (scope, permissions).
+        for name in [n for n in vars(g) if n.startswith("_loupan")]:
+            delattr(g, name)
+
+    with app.test_request_context():
+        forget()
+        user = app.appbuilder.sm.find_user(username=username)
+        login_user(user)
+        g.user = user
+        try:
+            yield user
+        finally:
+            forget()

@@ -1,42 +1,18 @@
 """The public pool (公客池): the daily return, claims with their daily limit, giving up, the
 pages and the API, on SQLite and PostgreSQL."""
-import contextlib
 import datetime as dt
 import logging
 import threading
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 
 from app.core.models import AuditLog, Notification
 from app.crm.models import Customer, CrmPoolSetting, Opportunity, PoolEvent
 from app.crm.services import follow_ups, pool, timeline, visits
 from app.extensions import db
 from tests.conftest import api_token, form_token, login
-from tests.crm.helpers import employee, project, today
-
-
-@contextlib.contextmanager
-def as_user(app, username):
-    """A request of `username` (services read the user and their scope from it)."""
-    from flask_login import login_user
-
-    def forget():
-        # The request shares the test's application context (and its `g`): drop what an earlier
-        # request of another user cached there (scope, permissions).
-        for name in [n for n in vars(g) if n.startswith("_loupan")]:
-            delattr(g, name)
-
-    with app.test_request_context():
-        forget()
-        user = app.appbuilder.sm.find_user(username=username)
-        login_user(user)
-        g.user = user
-        try:
-            yield user
-        finally:
-            forget()
+from tests.crm.helpers import as_user, employee, project, today
 
 
 def open_opportunity(number="E1003", exclude=()):

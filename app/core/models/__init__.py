@@ -5,3 +5,4 @@ from app.core.models.custom_field import CustomFieldDef, FieldLabel  # noqa: F40
 from app.core.models.audit import AuditLog  # noqa: F401
 from app.core.models.approval import ApprovalRequest  # noqa: F401
 from app.core.models.notification import Notification  # noqa: F401
+from app.core.models.numbering import NumberSequence  # noqa: F401
