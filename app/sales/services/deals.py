@@ -836,8 +836,10 @@ def allowed_actions(room, user=None):
     deal = active_deal(room.id)
     if deal is None or not scope.may_see_owner(deal.employee_id):
         return []
-    actions = {"held": ["book", "subscribe", "release"], "booked": ["subscribe", "release"],
-               "subscribed": ["sign"], "signed": [] if deal.filing_no else ["file"]}[deal.stage]
+    # rename, change_room and cancel are requests for approval (deal_changes.py).
+    actions = {"held": ["book", "subscribe", "release"], "booked": ["subscribe", "release", "cancel"],
+               "subscribed": ["sign", "rename", "change_room", "cancel"],
+               "signed": ([] if deal.filing_no else ["file"]) + ["rename", "change_room", "cancel"]}[deal.stage]
     return actions
 
 
