@@ -48,7 +48,7 @@ FILING_DAYS = 30
 CHANGING_STAGES = ("held", "booked")
 
 STAGE_LABELS = {"held": _l("Held"), "booked": _l("Booked"), "subscribed": _l("Subscribed"), "signed": _l("Signed")}
-STATE_LABELS = {"active": _l("Active"), "released": _l("Released"), "cancelled": _l("Cancelled")}
+STATE_LABELS = {"active": _l("In progress"), "released": _l("Released"), "cancelled": _l("Cancelled")}
 ACTION_LABELS = {
     "hold": _l("Held"), "release": _l("Hold released"), "expire": _l("Hold expired"), "book": _l("Booked"),
     "booking_expired": _l("Booking expired"), "subscribe": _l("Subscribed"), "sign": _l("Contract signed"),
