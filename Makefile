@@ -52,9 +52,19 @@ run: install
 scheduler: install
 	$(PY) -m flask scheduler run
 
+# Both databases at once, one process each (the machine's two cores), each with its own instance
+# directory; their logs are printed whole when both have finished, SQLite's first.
 test: install-test
-	LOUPAN_TEST_DB=sqlite $(PY) -m pytest
-	LOUPAN_TEST_DB=postgresql $(PY) -m pytest
+	@mkdir -p tests/artifacts; \
+	LOUPAN_INSTANCE_DIR=$$(mktemp -d) LOUPAN_TEST_DB=sqlite $(PY) -m pytest -p no:cacheprovider \
+	  > tests/artifacts/pytest-sqlite.log 2>&1 & s=$$!; \
+	LOUPAN_INSTANCE_DIR=$$(mktemp -d) LOUPAN_TEST_DB=postgresql $(PY) -m pytest -p no:cacheprovider \
+	  > tests/artifacts/pytest-postgresql.log 2>&1 & p=$$!; \
+	wait $$s; rs=$$?; wait $$p; rp=$$?; \
+	echo "=== SQLite ==="; cat tests/artifacts/pytest-sqlite.log; \
+	echo "=== PostgreSQL ==="; cat tests/artifacts/pytest-postgresql.log; \
+	echo "SQLite: exit $$rs; PostgreSQL: exit $$rp"; \
+	test $$rs = 0 && test $$rp = 0
 
 test-sqlite: install-test
 	LOUPAN_TEST_DB=sqlite $(PY) -m pytest $(ARGS)
