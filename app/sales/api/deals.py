@@ -167,7 +167,7 @@ class DealApi(BaseApi):
             return self.response_400(message=str(e))
         except (deals.NotFound, deals.OutOfScope, LookupError) as e:
             db.session.rollback()
-            return self.response_404(message=str(e))
+            return self.response(404, message=str(e))
         except deals.Taken as e:
             db.session.rollback()
             return self.response(409, message=str(e))
