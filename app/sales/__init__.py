@@ -105,6 +105,9 @@ def _init_deals(app, appbuilder):
     appbuilder.add_api(DealApi)
     custom_fields.register_entity("deal", Deal, _l("Deal"))
     timeline.register(deals.timeline_entries)
+    from app.crm.services import pool
+    from app.sales.services import permissions
+    pool.register_project_rule(permissions.pool_rule)
     acting = {"DealView": ("can_act", "can_show")}
     roles.extend(permissions={roles.SALES: acting, roles.MANAGER: acting})
     first = not _parts_registered[0]

@@ -161,3 +161,16 @@ def test_beyond_authority_needs_an_approved_request(app, ctx):
         deals.subscribe(room, [(customers_of("E1003")[0], None)], plan("一次性付款"), policies)
     assert "approval" in str(refused.value).lower() or "审批" in str(refused.value)
     assert counts() == before
+
+
+def test_the_public_pool_follows_sales_permissions(app, ctx):
+    from app.crm.services import pool
+    from app.inventory.models import Project
+    from app.sales.services import permissions
+    emp = employee("E1003")
+    assert pool.may_take(emp, room_project_id := available_rooms()[0].project_id)
+    revoke_all("E1003")
+    assert not pool.may_take(emp, room_project_id)
+    permissions.grant(emp, db.session.get(Project, room_project_id))
+    db.session.commit()
+    assert pool.may_take(emp, room_project_id)

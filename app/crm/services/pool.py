@@ -125,11 +125,20 @@ def returns_on(last_contact, rules):
 
 # ------------------------------------------------------------------ who may take what
 
+_project_rule = [None]
+
+
+def register_project_rule(rule):
+    """The sales module registers rule(employee, project_column) -> SQL condition or None: the
+    projects an employee may sell (售楼权限) are those whose pool customers they may take."""
+    _project_rule[0] = rule
+
+
 def project_condition(employee, project_column):
     """THE place that says which projects' customers an employee may take from the pool: a SQL
-    condition on `project_column`, or None for every project. Sales permissions per project
-    (售楼权限) come with a later issue; until then every salesperson may take from every project."""
-    return None
+    condition on `project_column`, or None for every project (no rule registered, or an admin)."""
+    rule = _project_rule[0]
+    return rule(employee, project_column) if rule is not None else None
 
 
 def may_take(employee, project_id):

@@ -68,6 +68,22 @@ def grants_for(user):
     return grants
 
 
+def pool_rule(employee, project_column):
+    """For the CRM public pool: an employee takes customers only of projects they may sell in
+    (a whole project or one of its buildings); None when they may sell everywhere."""
+    if employee is None:
+        return None
+    user = None
+    if employee.user_id:
+        from flask_appbuilder.security.sqla.models import User
+        user = db.session.get(User, employee.user_id)
+    if user is not None and approvals.is_admin(user):
+        return None
+    ids = sorted(set(db.session.execute(sa.select(SalesPermission.project_id)
+                                        .where(SalesPermission.employee_id == employee.id)).scalars()))
+    return project_column.in_(ids) if ids else sa.false()
+
+
 def check_may_sell(user, room):
     """BusinessError unless the user may sell this room."""
     if not grants_for(user).may_sell(room.project_id, room.building_id):
