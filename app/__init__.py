@@ -24,11 +24,12 @@ def create_app(config=None, **overrides):
     from app.core import secrets
     secrets.load_or_create(app)
 
-    from app.security import password_policy
-    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_policy)
-
+    # Every table first: Flask-AppBuilder's security views configure the mappers when imported,
+    # and relationships name models of other modules.
     for name in MODULES:
         import_module(name + ".models")
+    from app.security import password_policy
+    app.config.setdefault("FAB_PASSWORD_COMPLEXITY_VALIDATOR", password_policy)
     # Each module keeps its pages in <module>/templates/<module>/.
     app.jinja_loader = ChoiceLoader(
         [FileSystemLoader(os.path.join(app.root_path, "templates"))]

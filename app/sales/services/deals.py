@@ -837,7 +837,7 @@ def allowed_actions(room, user=None):
     if deal is None or not scope.may_see_owner(deal.employee_id):
         return []
     # rename, change_room and cancel are requests for approval (deal_changes.py).
-    actions = {"held": ["book", "subscribe", "release"], "booked": ["subscribe", "release", "cancel"],
+    actions = {"held": ["book", "subscribe", "release"], "booked": ["subscribe", "release", "change_room", "cancel"],
                "subscribed": ["sign", "rename", "change_room", "cancel"],
                "signed": ([] if deal.filing_no else ["file"]) + ["rename", "change_room", "cancel"]}[deal.stage]
     return actions

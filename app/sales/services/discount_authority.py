@@ -223,7 +223,13 @@ def link(req):
              "date": p.get("date"), "first_home": "1" if p.get("first_home", True) else "0"}
     if p.get("customer_id"):
         query["customer_id"] = p["customer_id"]
-    return [(_("Open the price trial"), url_for("PriceTrialView.index", **query))]
+    links = [(_("Open the price trial"), url_for("PriceTrialView.index", **query))]
+    if req.status == "approved" and current_app.appbuilder.sm.has_access("can_act", "DealView"):
+        subscribe = {"room": p["room_id"], "discount_request": req.id}
+        if p.get("customer_id"):
+            subscribe["customer"] = p["customer_id"]
+        links.insert(0, (_("Subscribe with this discount"), url_for("DealView.new", action="subscribe", **subscribe)))
+    return links
 
 
 def register():
