@@ -109,7 +109,11 @@ def _init_deals(app, appbuilder):
     from app.sales.services import permissions
     pool.register_project_rule(permissions.pool_rule)
     acting = {"DealView": ("can_act", "can_show")}
-    roles.extend(permissions={roles.SALES: acting, roles.MANAGER: acting})
+    extra = tuple(getattr(roles, "EXTRA_PERMISSIONS", ()))
+    if deals.SEE_ALL_DEALS not in extra:
+        roles.EXTRA_PERMISSIONS = extra + (deals.SEE_ALL_DEALS,)
+    roles.extend(permissions={roles.SALES: acting, roles.MANAGER: acting,
+                              roles.FINANCE: {"DealScope": (deals.SEE_ALL_DEALS[0],)}})
     first = not _parts_registered[0]
     for name in PARTS:
         importlib.import_module(name).init_app(app, appbuilder, first)
