@@ -7,6 +7,7 @@ import tempfile
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 
 from app import create_app
 from app.extensions import db
@@ -278,9 +279,30 @@ def ctx(app):
         db.session.remove()
 
 
+def forget_request_state():
+    """A test holding an application context (the `ctx` fixture) shares it — and its `g` — with
+    the test client's requests: drop what one request left there (the logged-in user, their
+    scope and permission caches) before the next, as separate requests would in production."""
+    from flask import g, has_app_context
+    if has_app_context():
+        for name in list(vars(g)):
+            delattr(g, name)
+
+
+class FreshClient(FlaskClient):
+    """The test client, each request with a clean `g` (see forget_request_state)."""
+
+    def open(self, *args, **kwargs):
+        forget_request_state()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            forget_request_state()
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return FreshClient(app, app.response_class, use_cookies=True)
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|id="csrf_token"[^>]*value="([^"]+)"')

@@ -117,6 +117,10 @@ def _init_deals(app, appbuilder):
     first = not _parts_registered[0]
     for name in PARTS:
         importlib.import_module(name).init_app(app, appbuilder, first)
+    if first:
+        from app import demo
+        from app.sales import demo_deals
+        demo.register(demo_deals.load)
     _parts_registered[0] = True
     register_job("sales_expire_holds", _expire_holds, minutes=1, label=_l("Release holds past their time"))
     register_job("sales_flag_bookings", _flag_bookings, cron="30 8 * * *",

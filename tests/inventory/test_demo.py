@@ -43,7 +43,9 @@ def test_yunjing_is_unchanged(ctx):
 
 def test_jinyuan_has_1984_high_rise_apartments_released_in_three_batches(ctx):
     p = project("HZ-JY")
-    assert counts("HZ-JY") == {"available": 1230, "not_for_sale": 10, "unreleased": 744}
+    # 1,230 released; the demo's deals hold, book, subscribe or sign 9 of them.
+    assert counts("HZ-JY") == {"available": 1221, "held": 2, "booked": 2, "subscribed": 2, "signed": 3,
+                               "not_for_sale": 10, "unreleased": 744}
     assert batches("HZ-JY") == [("首开", "2026-05-16", 496), ("加推一", "2026-08-08", 496), ("加推二", "2026-10-18", 248)]
     assert db.session.query(Building).filter_by(project_id=p.id).count() == 8
     assert db.session.query(Unit).join(Building).filter(Building.project_id == p.id).count() == 16
@@ -66,7 +68,9 @@ def test_haiyue_has_shops_and_offices(ctx):
                  .join(Room, Room.property_type_id == PropertyType.id)
                  .filter(Room.project_id == p.id).group_by(PropertyType.name).all())
     assert types == {"写字楼": 260, "商铺": 36}
-    assert counts("SZ-HY") == {"available": 260, "not_for_sale": 12, "unreleased": 24}
+    # 260 released; the demo's deals hold, book, subscribe or sign 5 of them.
+    assert counts("SZ-HY") == {"available": 255, "held": 1, "booked": 1, "subscribed": 2, "signed": 1,
+                               "not_for_sale": 12, "unreleased": 24}
     assert batches("SZ-HY") == [("首开", "2026-06-18", 142), ("加推一", "2026-09-28", 120)]
     shop = db.session.query(Room).filter_by(project_id=p.id, code="商业街-103").one()
     assert (shop.area_gross, shop.list_unit_price, shop.list_total_price, shop.status) == \

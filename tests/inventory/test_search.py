@@ -80,7 +80,7 @@ def test_search_in_a_large_project_is_paged_and_in_natural_order(client, app):
     with app.app_context():
         p = project("HZ-JY")
     html = search(client, project=p.id, status="available")
-    assert count_of(html) == 1230
+    assert count_of(html) == 1221  # 1,230 released, 9 of them in the demo's deals
     first = found(html)
     assert first[:4] == ["1栋-1单元-102", "1栋-1单元-103", "1栋-1单元-104", "1栋-1单元-201"]
     assert len(first) == 20 and 'class="pagination loupan-search-pages"' in html

@@ -3,7 +3,6 @@ project and building, the room card within the user's rights, the refresh endpoi
 number of queries whatever the number of rooms."""
 import pytest
 import sqlalchemy as sa
-from flask import g
 
 from app.extensions import db
 from app.inventory.models import Building, Phase, Room, RoomStatus
@@ -18,21 +17,16 @@ ROOM = "1栋-1单元-1001"
 
 
 class Web:
-    """The test client inside the test's application context: every request starts with a clean
-    `g` (the context is shared, and with it the login and the caches of the previous request)."""
+    """The test client (each request with a clean `g`) with a login that logs out first."""
 
     def __init__(self, client):
         self.client = client
 
     def get(self, url):
-        for name in list(vars(g)):
-            delattr(g, name)
         return self.client.get(url)
 
     def login(self, username):
         self.get("/logout/")
-        for name in list(vars(g)):
-            delattr(g, name)
         assert login(self.client, username).status_code == 302
 
 

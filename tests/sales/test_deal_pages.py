@@ -4,39 +4,15 @@ import contextlib
 import datetime as dt
 
 import pytest
-from flask.testing import FlaskClient
 
 from app.core import clock
 from app.extensions import db
 from app.sales.models import Deal
 from app.sales.services import deals
-from tests.conftest import form_token, login
+from tests.conftest import forget_request_state, form_token, login
 from tests.sales.deal_helpers import (
     D, available_rooms, counts, customers_of, deals_on, events, plan, status)
 from tests.sales.helpers import QueryCounter
-
-
-def _forget():
-    """The test's application context is shared with the client's requests: drop what a request
-    of another user left in `g` (the logged-in user, their scope and permissions)."""
-    from flask import g, has_app_context
-    if has_app_context():
-        for name in list(vars(g)):
-            delattr(g, name)
-
-
-class FreshClient(FlaskClient):
-    def open(self, *args, **kwargs):
-        _forget()
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            _forget()
-
-
-@pytest.fixture
-def client(app):
-    return FreshClient(app, app.response_class, use_cookies=True)
 
 
 @contextlib.contextmanager
@@ -44,7 +20,7 @@ def as_user(app, username):
     from tests.sales.deal_helpers import as_user as acting
     with acting(app, username) as user:
         yield user
-    _forget()
+    forget_request_state()
 
 
 def _page(client, url):

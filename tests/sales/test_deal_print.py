@@ -11,12 +11,7 @@ from app.printing.services import amount_in_words
 from app.sales.services import deal_print, deals
 from tests.conftest import login
 from tests.sales.deal_helpers import available_rooms, customers_of, events, plan
-from tests.sales.test_deal_pages import FreshClient, as_user  # noqa: F401  (the shared-context client)
-
-
-@pytest.fixture
-def client(app):
-    return FreshClient(app, app.response_class, use_cookies=True)
+from tests.sales.test_deal_pages import as_user
 
 
 def _text(pdf, tmp_path):

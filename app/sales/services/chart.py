@@ -312,12 +312,17 @@ def card(room, chart_scope, see_floor_price=False, ticket=None):
                               "old_total": _text(h.old_total_price), "new_total": _text(h.new_total_price),
                               "old_floor": _text(h.old_floor_price) if see_floor_price else None,
                               "new_floor": _text(h.new_floor_price) if see_floor_price else None})
+    pending = None
     if deal is not None:
+        from app.sales.services import deal_changes
         out["deal"] = deal_card(deal)
+        pending = deal_changes.pending_request(deal.id)
+        out["deal"]["pending"] = deal_changes.pending_label(pending) if pending is not None else ""
     for ev in deals.room_history(room.id)[:HISTORY_LIMIT]:
         out["history"].append({"at": _moment(ev.at), "action": deals.action_label(ev.action), "by": _name(ev.user)})
     if not chart_scope.read_only:
-        out["actions"] = [{"code": c, "label": label, "url": url} for c, label, url in actions_for(room, deal)]
+        out["actions"] = [{"code": c, "label": label, "url": url} for c, label, url in actions_for(room, deal)
+                          if pending is None or c not in ("rename", "change_room", "cancel")]
         if ticket is not None and room.status == "available" and out["actions"]:
             out["actions"].append({"code": "pick", "label": _("Choose this room for queue number"),
                                    "url": "/sales/queue/tickets/%d/pick?room=%d" % (ticket, room.id)})

@@ -8,6 +8,7 @@ from flask_appbuilder.security.decorators import has_access_api, permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.extensions import db
 from app.sales.services import chart as charts
 from app.sales.services import deals
 
@@ -69,9 +70,16 @@ class SalesChartView(BaseView):
         args = request.args
         ticket = args.get("ticket", "")
         ticket = ticket if ticket.isdigit() and len(ticket) < 10 else ""
+        ticket_number = None
+        if ticket:
+            from app.sales.models import SincerityTicket
+            found = db.session.get(SincerityTicket, int(ticket)) if 0 < int(ticket) < 2 ** 31 else None
+            ticket_number = found.number if found is not None else None
+            ticket = ticket if found is not None else ""
         return self.render_template(
             "sales/chart.html", projects=projects, project=project, building_rows=rows, phases=_phases(rows),
             shown=ids, phase_id=args.get("phase", ""), data=data, read_only=scope.read_only, ticket=ticket,
+            ticket_number=ticket_number,
             poll_seconds=POLL_SECONDS, labels=_labels())
 
     @expose("/data")

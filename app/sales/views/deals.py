@@ -182,8 +182,12 @@ class DealView(BaseView):
                                url_for("DealView.print_deal", pk=deal.id, kind=deal_print.SUMMARY)))
         actions = deal_urls.actions_for(deal.room, deal) if deal.state == "active" else []
         actions = [a for a in actions if a[0] not in NEW_ACTIONS or deal.stage in ("held", "booked")]
+        from app.sales.services import deal_changes
+        pending = deal_changes.pending_request(deal.id) if deal.state == "active" else None
+        if pending is not None:
+            actions = [a for a in actions if a[0] not in ("rename", "change_room", "cancel")]
         return self.render_template(
-            "sales/deal_show.html", deal=deal, buyers=buyers,
+            "sales/deal_show.html", deal=deal, buyers=buyers, pending=deal_changes.pending_label(pending),
             price_payments=[p for p in payments if not p.collected_for_others],
             fees=[p for p in payments if p.collected_for_others], custom=custom, events=deals.timeline(deal),
             actions=actions, prints=prints, visible=_visible, stage_label=deals.stage_label,

@@ -276,6 +276,7 @@
         row(L.subscription_no, d.subscription_no), row(L.contract_no, d.contract_no),
         row(L.deal_total, d.total ? money(d.total) : ""), row(L.salesperson, d.salesperson),
         row(L.customer, d.customer), row(L.phone, d.phone), "</table>");
+      if (d.pending) { h.push("<p class=\"label label-warning lc-pending\">" + esc(d.pending) + "</p>"); }
       if (d.url) { h.push("<p><a class=\"lc-open-deal\" href=\"" + esc(d.url) + "\">" + esc(L.open_deal) + " →</a></p>"); }
     } else {
       h.push("<p class=\"text-muted\">" + esc(L.no_deal) + "</p>");
