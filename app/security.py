@@ -98,6 +98,14 @@ class LoupanSecurityManager(SecurityManager):
             cache[key] = set(rows)
         return (view_name, permission_name) in cache[key]
 
+    def is_item_public(self, permission_name, view_name):
+        # FAB reads the Public role and its permissions for every check; once per request here.
+        if not has_request_context():
+            return super().is_item_public(permission_name, view_name)
+        if "_loupan_public" not in g:
+            g._loupan_public = {(p.view_menu.name, p.permission.name) for p in self.get_public_permissions()}
+        return (view_name, permission_name) in g._loupan_public
+
     userdbmodelview = LoupanUserDBModelView
     groupmodelview = LoupanGroupModelView
     rolemodelview = LoupanRoleModelView

@@ -83,6 +83,16 @@ def _changes(obj, action):
     return changes
 
 
+EXTRA_ROWS = "loupan_audit_rows"
+
+
+def record_update(session, obj, changes):
+    """A change written with a statement of its own (e.g. a compare-and-set UPDATE) rather than
+    through the ORM: recorded with the rows of the session's next flush, in the same
+    transaction; forgotten if the transaction rolls back first. changes: {field: [old, new]}."""
+    session.info.setdefault(EXTRA_ROWS, []).append(("update", obj, changes))
+
+
 def _load_old_values(mapper, cls):
     # An attribute set on an expired object must still know its value before the change.
     if getattr(cls, "__audited__", False):
@@ -109,6 +119,7 @@ def install(session_class):
                 if action == "update" and not changes:
                     continue
                 rows.append((action, obj, changes))
+        rows.extend(session.info.pop(EXTRA_ROWS, ()))
         if not rows:
             return
         user_id, username, address = current_actor()
@@ -125,6 +136,10 @@ def install(session_class):
                 for action, obj, changes in rows
             ],
         )
+
+    @sa.event.listens_for(session_class, "after_soft_rollback")
+    def _forget(session, previous_transaction):
+        session.info.pop(EXTRA_ROWS, None)
 
     @sa.event.listens_for(session_class, "before_flush")
     def _append_only(session, flush_context, instances):

@@ -177,3 +177,13 @@ def test_the_public_pool_follows_sales_permissions(app, ctx):
     permissions.grant(emp, db.session.get(Project, room_project_id))
     db.session.commit()
     assert pool.may_take(emp, room_project_id)
+
+
+def test_the_audit_log_records_the_rooms_status_change(app, ctx):
+    from app.core.models import AuditLog
+    room = available_rooms()[0]
+    with as_user(app, "sales"):
+        deals.hold(room, customers_of("E1003")[0])
+    entries = (db.session.query(AuditLog).filter(AuditLog.table_name == "room", AuditLog.row_id == str(room.id))
+               .order_by(AuditLog.id).all())
+    assert entries[-1].changes == {"status": ["available", "held"]} and entries[-1].username == "sales"

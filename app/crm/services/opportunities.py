@@ -15,6 +15,7 @@ they flush, never commit, and check no confidentiality: the deal's own rules hav
 - `reopen(opportunity, stage="intent")`: a lost opportunity becomes live again at `stage`
   (the customer came back), its lost reason cleared.
 """
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.core.errors import BusinessError
@@ -76,6 +77,7 @@ def _locked(customer_id, project_id):
     (two deals of one customer at once move it one after the other)."""
     return (db.session.query(Opportunity)
             .filter(Opportunity.customer_id == customer_id, Opportunity.project_id == project_id)
+            .options(sa.orm.lazyload("*"))
             .with_for_update(of=Opportunity)
             .populate_existing()
             .one_or_none())

@@ -23,10 +23,12 @@ from flask_appbuilder.security.decorators import protect
 from flask_babel import gettext as _
 
 from app.core.errors import BusinessError
+from app.core.views.base import page_permissions
 from app.crm.services import scope
 from app.extensions import db
 from app.sales.models import DiscountPolicy
 from app.sales.services import deals
+from app.sales.views.deals import DealView
 
 MAX_ID = 2 ** 31 - 1
 
@@ -155,10 +157,14 @@ class DealApi(BaseApi):
     class_permission_name = "DealView"
     method_permission_name = {"hold": "act", "book": "act", "subscribe": "act", "sign": "act", "filing": "act",
                               "release": "act", "get": "show"}
-    base_permissions = ["can_act", "can_show"]
+    base_permissions = page_permissions(DealView)  # the page's: one set of grants for both
     openapi_spec_tag = "Deals"
 
     def _run(self, action, status=200):
+        # The answer is built from what the step just wrote: no need to read it all again after
+        # the commit (this request's session only).
+        session = db.session()
+        session.expire_on_commit = False
         try:
             deal = action()
             return self.response(status, **as_dict(deal, full=status == 200))
@@ -178,6 +184,8 @@ class DealApi(BaseApi):
             # SQLite's write lock timed out (or PostgreSQL cancelled us): nothing was written.
             db.session.rollback()
             return self.response(503, message=_("The database is busy; nothing was changed. Try again."))
+        finally:
+            session.expire_on_commit = True
 
     def _deal(self, pk):
         if not _is_id(pk):
@@ -191,7 +199,7 @@ class DealApi(BaseApi):
         """Hold an available room for a customer."""
         def act():
             p = _body()
-            return deals.hold(deals.get_room(_id(p, "room")), _id(p, "customer"), user=scope.acting_user(),
+            return deals.hold(deals.get_room(_id(p, "room"), light=True), _id(p, "customer"), user=scope.acting_user(),
                               hours=_whole(p, "hours"), note=_text(p, "note"))
         return self._run(act, 201)
 
@@ -202,7 +210,7 @@ class DealApi(BaseApi):
         """Book a room (小定) for a customer with a small deposit."""
         def act():
             p = _body()
-            return deals.book(deals.get_room(_id(p, "room")), _id(p, "customer"), _amount(p, "amount"),
+            return deals.book(deals.get_room(_id(p, "room"), light=True), _id(p, "customer"), _amount(p, "amount"),
                               user=scope.acting_user(), days=_whole(p, "days"), note=_text(p, "note"))
         return self._run(act, 201)
 
@@ -213,7 +221,7 @@ class DealApi(BaseApi):
         """Subscribe (认购) a room for one or more buyers."""
         def act():
             p = _body()
-            room = deals.get_room(_id(p, "room"))
+            room = deals.get_room(_id(p, "room"), light=True)
             custom = p.get("custom")
             if custom is not None and not isinstance(custom, dict):
                 raise Malformed(_("“custom” must be an object of custom field values."))

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from app.core import clock
+from app.core import audit, clock
 from app.core.context import acting_as, current_user_obj
 from app.core.errors import BusinessError
 from app.core.models.base import utcnow
@@ -111,12 +111,20 @@ def _seller(user, employee=None):
     return own
 
 
-def get_room(room_id):
+def get_room(room_id, light=False):
+    """The room (NotFound otherwise); light: without the joined lookups a page shows (the deal
+    steps need the room's own columns and its project)."""
     try:
         room_id = int(room_id)
     except (TypeError, ValueError):
         raise NotFound(_("There is no such room."))
-    room = db.session.get(Room, room_id) if 0 < room_id < 2 ** 31 else None
+    if not 0 < room_id < 2 ** 31:
+        raise NotFound(_("There is no such room."))
+    if light:
+        room = (db.session.query(Room).options(sa.orm.lazyload("*"), sa.orm.joinedload(Room.project))
+                .filter(Room.id == room_id).one_or_none())
+    else:
+        room = db.session.get(Room, room_id)
     if room is None:
         raise NotFound(_("There is no such room."))
     return room
@@ -227,8 +235,13 @@ def _move_deal(deal, expected_stages, values):
 
 
 def _sync(room, status):
-    """The ORM's room follows the compare-and-set (and the audit log records the change)."""
-    room.status = status
+    """The ORM's room follows the compare-and-set, and the audit log records the change with the
+    step's other rows (no second UPDATE of the room)."""
+    old = room.status
+    if old == status:
+        return
+    sa.orm.attributes.set_committed_value(room, "status", status)
+    audit.record_update(db.session, room, {"status": [old, status]})
 
 
 def _flush_or_taken(room_id):
@@ -344,11 +357,11 @@ def hold(room, customer, user=None, employee=None, hours=None, note=None, commit
                     stage="held", state="active", held_at=now, hold_until=now + dt.timedelta(hours=hours),
                     created_at=now, created_by_id=getattr(user, "id", None), updated_at=now,
                     note=(note or "").strip()[:500] or None)
-        deal.employee = seller
+        deal.employee, deal.room = seller, room
+        deal.buyers = [DealBuyer(customer_id=customer.id, share=HUNDRED, position=0)]
         db.session.add(deal)
         _sync(room, "held")
         _flush_or_taken(room.id)
-        db.session.add(DealBuyer(deal_id=deal.id, customer_id=customer.id, share=HUNDRED, position=0))
         event(deal, "hold", user, note, {"until": deal.hold_until.isoformat(), "hours": hours})
         _advance_opportunity(deal)
         _notify(deal, user, _("Room %(room)s is held for %(customer)s", room=room.code, customer=customer.name))
@@ -464,10 +477,10 @@ def book(room, customer, amount, user=None, employee=None, days=None, note=None,
             now = utcnow()
             deal = Deal(project_id=room.project_id, room_id=room.id, customer_id=customer.id, employee_id=seller.id,
                         state="active", created_at=now, created_by_id=getattr(user, "id", None), **values)
-            deal.employee = seller
+            deal.employee, deal.room = seller, room
+            deal.buyers = [DealBuyer(customer_id=customer.id, share=HUNDRED, position=0)]
             db.session.add(deal)
             _flush_or_taken(room.id)
-            db.session.add(DealBuyer(deal_id=deal.id, customer_id=customer.id, share=HUNDRED, position=0))
         _sync(room, "booked")
         event(deal, "book", user, note, {"amount": "%.2f" % amount, "until": deal.booking_until.isoformat()})
         _advance_opportunity(deal)
@@ -588,10 +601,12 @@ def schedule_rows(trial):
     return rows
 
 
-def _write_schedule(deal, trial):
-    for payment in list(deal.payments):
-        db.session.delete(payment)
-    db.session.flush()
+def _write_schedule(deal, trial, new=False):
+    """The deal's schedule from the trial; `new`: the deal has none yet (nothing to replace)."""
+    if not new:
+        for payment in list(deal.payments):
+            db.session.delete(payment)
+        db.session.flush()
     for n, row in enumerate(schedule_rows(trial)):
         db.session.add(DealPayment(deal_id=deal.id, position=n, **row))
 
@@ -640,29 +655,35 @@ def subscribe(room, buyers, plan, policies=(), user=None, employee=None, on=None
                 _check_customer_of(deal, customer)
             values["customer_id"] = deal.customer_id if buyers[0][0].id == deal.customer_id else customer.id
             _take_room(room.id, deal.stage, "subscribed")
+            values["subscription_no"] = _number("RG", room.project)
             _move_deal(deal, CHANGING_STAGES, values)
             db.session.refresh(deal)
             for buyer in list(deal.buyers):
                 db.session.delete(buyer)
             db.session.flush()
+            for n, (buyer, share) in enumerate(buyers):
+                db.session.add(DealBuyer(deal_id=deal.id, customer_id=buyer.id, share=share, position=n))
+            new = False
         else:
             _check_room_for_new_deal(room, user)
             seller = _seller(user, employee)
             _take_room(room.id, "available", "subscribed")
+            values["subscription_no"] = _number("RG", room.project)
             now = utcnow()
             deal = Deal(project_id=room.project_id, room_id=room.id, employee_id=seller.id, state="active",
                         created_at=now, created_by_id=getattr(user, "id", None), **values)
-            deal.employee = seller
-            db.session.add(deal)
-            _flush_or_taken(room.id)
-        deal.subscription_no = _number("RG", room.project)
+            deal.employee, deal.room = seller, room
+            deal.buyers = [DealBuyer(customer_id=buyer.id, share=share, position=n)
+                           for n, (buyer, share) in enumerate(buyers)]
+            new = True
         if custom is not None:
             deal.custom = custom
         if note:
             deal.note = str(note).strip()[:500] or None
-        for n, (buyer, share) in enumerate(buyers):
-            db.session.add(DealBuyer(deal_id=deal.id, customer_id=buyer.id, share=share, position=n))
-        _write_schedule(deal, trial)
+        if new:
+            db.session.add(deal)
+            _flush_or_taken(room.id)
+        _write_schedule(deal, trial, new=new)
         _sync(room, "subscribed")
         event(deal, "subscribe", user, note, {"total": "%.2f" % trial.total, "list_total": "%.2f" % trial.list_total,
                                               "plan": plan.name, "number": deal.subscription_no,
