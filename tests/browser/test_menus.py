@@ -156,7 +156,9 @@ def crawl_role(browser, base_url, role, part=0, parts=1):
     crawl = Crawl(role)
     context = browser.new_context(base_url=base_url, locale="zh-CN", timezone_id="Asia/Shanghai",
                                   viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(15_000)
+    # Generous: several browsers crawl at once beside the other database's run, and a few forms
+    # (e.g. a new follow-up, choosing among every opportunity as admin) are large pages.
+    context.set_default_timeout(45_000)
     page = context.new_page()
     log = ConsoleLog(page)
     try:

@@ -17,6 +17,7 @@ from app.core.models import LookupList, Notification
 from app.extensions import db
 from app.jobs.models import JobRun
 from app.org.models import Department, Employee
+from app.sales.models import SalesPermission
 
 
 @contextlib.contextmanager
@@ -96,7 +97,9 @@ def test_round_trip_restores_every_table_exactly(app, varied_data, tmp_path):
 
         # Change a lot after the backup.
         _dept("HN").name = "改过的名字"
-        db.session.delete(db.session.query(Employee).filter_by(number="E1010").one())
+        gone = db.session.query(Employee).filter_by(number="E1010").one()
+        db.session.query(SalesPermission).filter_by(employee_id=gone.id).delete()
+        db.session.delete(gone)
         db.session.query(Employee).filter_by(number="E1006").one().phone = "13700000000"
         db.session.add(LookupList(code="after_backup", name="备份之后"))
         db.session.query(JobRun).delete()
