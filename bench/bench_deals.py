@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_deals.py [--database-url URL] [--reuse] [--workers 4]
                                           [--clients 50] [--rooms 20] [--load-clients 16] [--seconds 15]
+                                          [--mix alternate|hold|subscribe]
 
 The database: --database-url, else DATABASE_URL, else loupan_bench on the local PostgreSQL. It
 is emptied and rebuilt with the demo data: never point it at a database you keep. --reuse
@@ -14,7 +15,7 @@ the environment as in production (DATABASE_URL, LOUPAN_SECRET_KEY, LOUPAN_DATA_K
 (a) the race: --clients clients subscribe the same room at the same instant (POST
     /api/v1/deals/subscribe, each for another customer), over --rooms rooms: exactly one deal per
     room, how many 409 refusals, any 5xx (there must be none), latency p50/p95;
-(b) throughput: --load-clients clients hold or subscribe (alternately) distinct available rooms
+(b) throughput: --load-clients clients hold or subscribe (alternately, or --mix hold / subscribe) distinct available rooms
     for --seconds seconds: actions per second, latency p50/p95, any answer but 201;
 (c) the cost of one action, in this process (Flask test client, one at a time): milliseconds,
     SQL statements, and the time spent waiting for them.
@@ -88,6 +89,7 @@ def forget_earlier_runs(app):
 def material(app, race_rooms, race_clients):
     """The rooms and customers to use: available rooms with a price (one-off plan per project),
     and customers of each selling login's salesperson."""
+    from app.core.models import LookupValue
     from app.crm.models import Customer
     from app.inventory.models import Project, Room
     from app.org.models import Employee
@@ -102,7 +104,11 @@ def material(app, race_rooms, race_clients):
         customers = {}
         for username, number in SELLERS:
             owner = db.session.query(Employee.id).filter_by(number=number).scalar()
-            customers[username] = [c for (c,) in db.session.query(Customer.id).filter(Customer.owner_id == owner)
+            # Not the 老带新 customers: their automatic referral discount needs a manager's approval.
+            customers[username] = [c for (c,) in db.session.query(Customer.id)
+                                   .outerjoin(LookupValue, LookupValue.id == Customer.source_id)
+                                   .filter(Customer.owner_id == owner,
+                                           sa.or_(LookupValue.name.is_(None), LookupValue.name != "老带新"))
                                    .order_by(Customer.id).limit(race_clients)]
         version = db.session.execute(sa.text("SELECT version()")).scalar()
     return [(r, plans[p]) for r, p in rooms], customers, version
@@ -193,8 +199,9 @@ def race(base, auth, rooms, customers, clients):
     return rows, latencies
 
 
-def load(base, auth, rooms, customers, clients, seconds):
-    """Each client holds or subscribes (alternately) the next distinct room until time is up."""
+def load(base, auth, rooms, customers, clients, seconds, mix="alternate"):
+    """Each client holds or subscribes (alternately, or only one of them: mix) the next distinct
+    room until time is up."""
     lock, position = threading.Lock(), [0]
     codes, latencies, finished = {}, [], []
     stop_at = [None]
@@ -215,7 +222,8 @@ def load(base, auth, rooms, customers, clients, seconds):
             if room is None:
                 break
             room_id, plan_id = room
-            if (i + n) % 2:
+            subscribe = mix == "subscribe" or (mix == "alternate" and (i + n) % 2)
+            if subscribe:
                 code, data, elapsed = call(base + "/api/v1/deals/subscribe", {
                     "room": room_id, "customer": customer_id, "plan": plan_id, "note": NOTE}, auth[username])
             else:
@@ -288,6 +296,8 @@ def main():
     parser.add_argument("--rooms", type=int, default=20, help="rooms raced for")
     parser.add_argument("--load-clients", type=int, default=16, help="clients of the throughput run")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--mix", choices=("alternate", "hold", "subscribe"), default="alternate",
+                        help="the throughput run's actions: holds and subscriptions alternately, or one kind")
     args = parser.parse_args()
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
     from config import database_url
@@ -335,10 +345,12 @@ def main():
               % (len(latencies), percentile(latencies, 50), percentile(latencies, 95), max(latencies) * 1000))
 
         codes, latencies, elapsed, odd, ran_out = load(base, auth, load_rooms, customers, args.load_clients,
-                                                       args.seconds)
+                                                       args.seconds, args.mix)
         done = sum(codes.values())
         print()
-        print("(b) %d clients hold or subscribe distinct rooms for %.0f s" % (args.load_clients, args.seconds))
+        print("(b) %d clients, %s, distinct rooms for %.0f s" % (
+            args.load_clients, {"alternate": "holds and subscriptions alternately", "hold": "holds only",
+                                "subscribe": "subscriptions only"}[args.mix], args.seconds))
         print("%-28s %10s" % ("figure", "value"))
         print("%-28s %10d" % ("actions", done))
         print("%-28s %10s" % ("answers", ", ".join("%s: %d" % (c, n) for c, n in sorted(codes.items()))))

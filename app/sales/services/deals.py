@@ -175,7 +175,11 @@ def _customer(customer_or_id):
     customer = customer_or_id
     if not isinstance(customer, Customer):
         try:
-            customer = db.session.get(Customer, int(customer_or_id)) if customer_or_id not in (None, "") else None
+            customer_id = int(customer_or_id) if customer_or_id not in (None, "") else 0
+            customer = (db.session.query(Customer)
+                        .options(sa.orm.lazyload("*"), sa.orm.defer(Customer.lifecycle_rank))
+                        .filter(Customer.id == customer_id).one_or_none()
+                        if 0 < customer_id < 2 ** 31 else None)
         except (TypeError, ValueError):
             customer = None
     if customer is None:

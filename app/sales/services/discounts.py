@@ -119,13 +119,16 @@ def customer_source(customer):
     return customer.source.name if customer is not None and customer.source is not None else None
 
 
-def offered(room, date, plan=None):
+def offered(room, date, plan=None, source=None):
     """The policies a salesperson may tick for a room on a date (and plan, if given): active, valid,
-    for the room; special ones with a customer source are listed too (they apply automatically)."""
+    for the room; special ones with a customer source are listed too (they apply automatically).
+    source: only the special policies for customers of that source."""
     query = db.session.query(DiscountPolicy).filter(
         DiscountPolicy.project_id == room.project_id, DiscountPolicy.active.is_(True),
         DiscountPolicy.valid_from <= date,
         sa.or_(DiscountPolicy.valid_to.is_(None), DiscountPolicy.valid_to >= date))
+    if source is not None:
+        query = query.filter(DiscountPolicy.category == "special", DiscountPolicy.customer_source == source)
     found = [p for p in query.order_by(DiscountPolicy.sequence, DiscountPolicy.id) if _fits_room(p, room)]
     if plan is not None:
         found = [p for p in found if p.category != "plan" or p.plan_id == plan.id]
@@ -137,7 +140,7 @@ def automatic(room, date, plan, customer):
     source = customer_source(customer)
     if source is None:
         return []
-    return [p for p in offered(room, date, plan) if p.category == "special" and p.customer_source == source]
+    return offered(room, date, plan, source)
 
 
 def check_applicable(policy, room, plan, date, customer=None):
