@@ -56,9 +56,9 @@ scheduler: install
 # directory; their logs are printed whole when both have finished, SQLite's first.
 test: install-test
 	@mkdir -p tests/artifacts; \
-	LOUPAN_INSTANCE_DIR=$$(mktemp -d) LOUPAN_TEST_DB=sqlite $(PY) -m pytest -p no:cacheprovider \
+	LOUPAN_INSTANCE_DIR=$$(mktemp -d) LOUPAN_TEST_DB=sqlite $(PY) -m pytest -p no:cacheprovider --durations=15 \
 	  > tests/artifacts/pytest-sqlite.log 2>&1 & s=$$!; \
-	LOUPAN_INSTANCE_DIR=$$(mktemp -d) LOUPAN_TEST_DB=postgresql $(PY) -m pytest -p no:cacheprovider \
+	LOUPAN_INSTANCE_DIR=$$(mktemp -d) LOUPAN_TEST_DB=postgresql $(PY) -m pytest -p no:cacheprovider --durations=15 \
 	  > tests/artifacts/pytest-postgresql.log 2>&1 & p=$$!; \
 	wait $$s; rs=$$?; wait $$p; rp=$$?; \
 	echo "=== SQLite ==="; cat tests/artifacts/pytest-sqlite.log; \
