@@ -11,16 +11,13 @@
 approval request ({"id", "kind", "status", "summary"}); 400 malformed body; 404 unknown or
 foreign deal or room; 409 another request is pending for the deal (or the target room), or the
 target room is taken; 422 refused by a rule."""
-import sqlalchemy as sa
 from flask import request
 from flask_appbuilder.api import BaseApi, expose, safe
 from flask_appbuilder.security.decorators import protect
 from flask_babel import gettext as _
 
-from app.core.errors import BusinessError
 from app.crm.services import scope
-from app.extensions import db
-from app.sales.api.deals import Malformed, _amount, _body, _buyers, _id, _int, _is_id, _text
+from app.sales.api.deals import Malformed, _amount, _body, _buyers, _id, _int, _is_id, _text, run_step
 from app.sales.services import deal_changes, deals
 
 
@@ -43,26 +40,11 @@ class DealChangeApi(BaseApi):
     openapi_spec_tag = "Deal changes"
 
     def _run(self, action, status=201):
-        try:
-            result = action()
+        def answer(result):
             if status == 201:
                 return self.response(201, **_as_dict(result))
             return self.response(status, **result)
-        except Malformed as e:
-            db.session.rollback()
-            return self.response_400(message=str(e))
-        except (deals.NotFound, deals.OutOfScope, LookupError) as e:
-            db.session.rollback()
-            return self.response(404, message=str(e))
-        except (deals.Taken, deal_changes.Pending) as e:
-            db.session.rollback()
-            return self.response(409, message=str(e))
-        except BusinessError as e:
-            db.session.rollback()
-            return self.response_422(message=str(e))
-        except sa.exc.OperationalError:
-            db.session.rollback()
-            return self.response(503, message=_("The database is busy; nothing was changed. Try again."))
+        return run_step(self, action, answer, conflicts=(deal_changes.Pending,))
 
     def _deal(self, pk):
         pk = _int(pk)

@@ -151,6 +151,30 @@ def as_dict(deal, full=False):
     return data
 
 
+def run_step(api, action, answer, conflicts=()):
+    """Run a deal step for an API call and answer: answer(result) when it went through, else 400
+    malformed, 404 unknown or someone else's, 409 taken (or one of `conflicts`), 422 refused by
+    a rule, 503 the database too busy to decide — each with the message, nothing changed."""
+    try:
+        return answer(action())
+    except Malformed as e:
+        db.session.rollback()
+        return api.response_400(message=str(e))
+    except (deals.NotFound, deals.OutOfScope, LookupError) as e:
+        db.session.rollback()
+        return api.response(404, message=str(e))
+    except (deals.Taken,) + tuple(conflicts) as e:
+        db.session.rollback()
+        return api.response(409, message=str(e))
+    except BusinessError as e:
+        db.session.rollback()
+        return api.response_422(message=str(e))
+    except sa.exc.OperationalError:
+        # SQLite's write lock timed out (or PostgreSQL cancelled us): nothing was written.
+        db.session.rollback()
+        return api.response(503, message=_("The database is busy; nothing was changed. Try again."))
+
+
 class DealApi(BaseApi):
     resource_name = "deals"
     allow_browser_login = True
@@ -166,24 +190,7 @@ class DealApi(BaseApi):
         session = db.session()
         session.expire_on_commit = False
         try:
-            deal = action()
-            return self.response(status, **as_dict(deal, full=status == 200))
-        except Malformed as e:
-            db.session.rollback()
-            return self.response_400(message=str(e))
-        except (deals.NotFound, deals.OutOfScope, LookupError) as e:
-            db.session.rollback()
-            return self.response(404, message=str(e))
-        except deals.Taken as e:
-            db.session.rollback()
-            return self.response(409, message=str(e))
-        except BusinessError as e:
-            db.session.rollback()
-            return self.response_422(message=str(e))
-        except sa.exc.OperationalError:
-            # SQLite's write lock timed out (or PostgreSQL cancelled us): nothing was written.
-            db.session.rollback()
-            return self.response(503, message=_("The database is busy; nothing was changed. Try again."))
+            return run_step(self, action, lambda deal: self.response(status, **as_dict(deal, full=status == 200)))
         finally:
             session.expire_on_commit = True
 
