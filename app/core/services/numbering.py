@@ -34,3 +34,12 @@ def next_number(scope, key=0):
 def peek(scope, key=0):
     """The last number given (0 when none), for display; not a reservation."""
     return db.session.execute(sa.select(T.c.last).where(T.c.scope == scope, T.c.key == key)).scalar() or 0
+
+
+def hold(scope, key=0):
+    """Take the sequence's lock without a number (to the end of the caller's transaction), so that
+    steps that change what was numbered queue with those that number."""
+    done = db.session.execute(T.update().where(T.c.scope == scope, T.c.key == key).values(last=T.c.last)).rowcount
+    if not done:
+        next_number(scope, key)
+        db.session.execute(T.update().where(T.c.scope == scope, T.c.key == key).values(last=T.c.last - 1))

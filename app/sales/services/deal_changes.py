@@ -44,7 +44,7 @@ from app.crm.services import opportunities
 from app.extensions import db
 from app.inventory.models import Room
 from app.sales.models import OPPORTUNITY_STAGE, Deal, DealBuyer, DealRefund
-from app.sales.services import deals, permissions
+from app.sales.services import deals, hooks, permissions
 from app.sales.services import trial as trials
 
 D = decimal.Decimal
@@ -576,6 +576,7 @@ def apply_cancel(req):
                                 created_at=now)
         db.session.add(refund_row)
         db.session.flush()
+        hooks.fire("cancelled", deal, refund_row)
         with notifications.default_language():
             if refund > 0:
                 finance = [uid for uid in finance_user_ids() if uid != getattr(approver, "id", None)]

@@ -36,7 +36,7 @@ from app.extensions import db
 from app.inventory.models import Room, RoomStatus
 from app.org.models import Employee
 from app.sales.models import OPPORTUNITY_STAGE, Deal, DealBuyer, DealEvent, DealPayment, PaymentPlan
-from app.sales.services import discount_authority, permissions
+from app.sales.services import discount_authority, hooks, permissions
 from app.sales.services import trial as trials
 
 D = decimal.Decimal
@@ -611,8 +611,11 @@ def _write_schedule(deal, trial, new=False):
         for payment in list(deal.payments):
             db.session.delete(payment)
         db.session.flush()
-    for n, row in enumerate(schedule_rows(trial)):
-        db.session.add(DealPayment(deal_id=deal.id, position=n, **row))
+    rows = schedule_rows(trial)
+    for n, row in enumerate(rows):
+        row["position"] = n
+        db.session.add(DealPayment(deal_id=deal.id, **row))
+    hooks.fire("schedule", deal, rows)
 
 
 def _number(prefix, project):

@@ -29,7 +29,7 @@ from app.crm.services import opportunities, scope
 from app.extensions import db
 from app.inventory.models import Building, Layout, Project
 from app.sales.models import LIVE_STATUSES, PAYMENT_METHODS, OpeningSession, SincerityTicket
-from app.sales.services import deals, permissions
+from app.sales.services import deals, hooks, permissions
 
 TICKET = SincerityTicket.__table__
 SESSION = OpeningSession.__table__
@@ -493,6 +493,7 @@ def choose(ticket, room, plan, user=None, first_home=True):
             note = _("Sincerity deposit ¥%(amount)s converted into the deposit (queue number %(number)s)",
                      amount=_money_text(amount), number=ticket.number)
         deals.event(deal, "note", user, note, {"sincerity_ticket_id": ticket.id, "converted": "%.2f" % amount})
+        hooks.fire("converted", ticket, deal)
         db.session.commit()
     return deal
 

@@ -109,6 +109,13 @@ class DealView(BaseView):
     base_permissions = ["can_list", "can_show", "can_act"]
     method_permission_name = {"list": "list", "export": "list", "show": "show", "print_deal": "show",
                               "new": "act", "sign": "act", "file": "act", "release": "act", "customers": "act"}
+    # Other modules add buttons to the deal page: provide(deal) -> [(label, url, icon)], permission-checked.
+    link_providers = ()
+
+    @classmethod
+    def add_link_provider(cls, provide):
+        if provide not in cls.link_providers:
+            cls.link_providers = cls.link_providers + (provide,)
 
     # ------------------------------------------------------------ list
 
@@ -190,7 +197,8 @@ class DealView(BaseView):
             "sales/deal_show.html", deal=deal, buyers=buyers, pending=deal_changes.pending_label(pending),
             price_payments=[p for p in payments if not p.collected_for_others],
             fees=[p for p in payments if p.collected_for_others], custom=custom, events=deals.timeline(deal),
-            actions=actions, prints=prints, visible=_visible, stage_label=deals.stage_label,
+            actions=actions, prints=prints, visible=_visible,
+            links=[link for provide in self.link_providers for link in provide(deal)], stage_label=deals.stage_label,
             state_label=deals.state_label, action_label=deals.action_label, money=display.money,
             area=display.area, sign_overdue=deals.sign_overdue(deal, today),
             filing_overdue=deals.filing_overdue(deal, today), hold_over=deal.hold_until is not None

@@ -1,0 +1,21 @@
+"""What later modules hear from the deal services, inside the step's transaction (sales imports
+none of them; finance listens). Events and their arguments:
+
+- "schedule" (deal, rows): the deal's payment schedule was written (subscription, contract, room
+  change); rows are schedule_rows() with their position.
+- "cancelled" (deal, refund): a cancellation was approved; refund is its DealRefund.
+- "converted" (ticket, deal): a sincerity deposit became the deposit of the deal at the pick.
+
+A listener that raises BusinessError refuses the whole step."""
+_listeners = {}
+
+
+def listen(event, fn):
+    fns = _listeners.setdefault(event, [])
+    if fn not in fns:
+        fns.append(fn)
+
+
+def fire(event, *args):
+    for fn in _listeners.get(event, ()):
+        fn(*args)
