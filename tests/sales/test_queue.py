@@ -131,8 +131,13 @@ def test_the_called_customer_chooses_and_the_sincerity_deposit_becomes_the_depos
     assert status(room.id) == "subscribed"
     assert (deal.stage, deal.customer_id, deal.employee_id) == ("subscribed", ticket.customer_id, ticket.employee_id)
     assert ticket_state(ticket.id) == ("chose", deal.id, D("20000.00"))
-    notes = [e.note for e in db.session.query(DealEvent).filter_by(deal_id=deal.id, action="note")]
+    events = db.session.query(DealEvent).filter_by(deal_id=deal.id, action="note").all()
+    # The conversion, and finance's receipt of the sincerity deposit as money received on the deal.
+    notes = [e.note for e in events if "receipt_id" not in (e.data or {})]
     assert len(notes) == 1 and "20,000.00" in notes[0]
+    from app.finance.models import Receipt
+    (receipt,) = db.session.query(Receipt).filter_by(deal_id=deal.id).all()
+    assert (receipt.amount, receipt.source, receipt.paid_on) == (D("20000.00"), "sincerity", ticket.paid_on)
     assert opportunity_stage(ticket.customer_id, project().id) == "subscribed"
 
 
