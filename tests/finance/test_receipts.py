@@ -99,3 +99,20 @@ def test_signing_keeps_what_was_received(app, ctx):
     assert sum(r.received for r in rows) == D("5000.00")
     assert sum(r.amount for r in rows if not r.collected_for_others) == deal.total
     assert receivables.totals(rows)[False]["received"] == D("5000.00")
+
+
+def test_a_bookings_money_pays_the_deposit_once_subscribed(app, ctx):
+    from app.sales.services import deals
+    from tests.finance.helpers import available_rooms, customers_of, plan
+    room = available_rooms(1)[0]
+    customer = customers_of("E1003", 1)[0]
+    with as_user(app, "sales"):
+        deal = deals.book(room, customer, "5000")
+    with as_user(app, "finance"):
+        receipt = receipts.receive(deal, "5000", "wechat", advance=True)
+    assert receipt.unallocated == D("5000.00") and receivables_of(deal.id) == []
+    with as_user(app, "sales"):
+        deals.subscribe(room, [(customer, None)], plan("一次性付款"))
+    rows = price_rows(deal.id)
+    assert sum(r.received for r in rows) == D("5000.00") and rows[0].kind == "deposit"
+    assert db.session.get(Receipt, receipt.id).unallocated == 0

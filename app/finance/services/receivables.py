@@ -62,6 +62,32 @@ def sync_schedule(deal, rows):
             receivable.closed_at = now
     db.session.flush()
     rebalance(deal.id)
+    apply_advances(deal.id)
+
+
+def apply_advances(deal_id):
+    """Advance payments (预收款) of the deal's valid receipts pay its open receivables, oldest first
+    (e.g. a booking's money once the subscription's deposit is asked). Returns the amount applied."""
+    advances = (db.session.query(Receipt).filter(Receipt.deal_id == deal_id, Receipt.status == "valid",
+                                                 Receipt.unallocated > 0)
+                .order_by(Receipt.paid_on, Receipt.seq).populate_existing().all())
+    if not advances:
+        return ZERO
+    targets = payment_order([r for r in of_deal(deal_id, include_closed=False) if r.outstanding > 0])
+    applied = ZERO
+    for receipt in advances:
+        for target in targets:
+            if receipt.unallocated <= 0:
+                break
+            take = min(receipt.unallocated, target.outstanding)
+            if take <= 0:
+                continue
+            db.session.add(ReceiptAllocation(receipt_id=receipt.id, receivable_id=target.id, amount=take))
+            target.received = (target.received or ZERO) + take
+            receipt.unallocated -= take
+            applied += take
+    db.session.flush()
+    return applied
 
 
 def close_all(deal, note=None):
