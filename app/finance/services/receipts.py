@@ -74,7 +74,8 @@ def _parse_allocations(deal, allocations, open_rows):
             raise BusinessError(_("Choose the receivables to pay from this deal's list."))
         receivable = by_id.get(rid)
         if receivable is None:
-            if db.session.get(Receivable, rid) is not None and db.session.get(Receivable, rid).deal_id != deal.id:
+            other = db.session.get(Receivable, rid) if 0 < rid < 2 ** 31 else None
+            if other is not None and other.deal_id != deal.id:
                 raise BusinessError(_("Receivable #%(id)d belongs to another deal; a receipt pays only its own "
                                       "deal's receivables.", id=rid))
             raise BusinessError(_("Receivable #%(id)d is not open on this deal.", id=rid))

@@ -138,12 +138,14 @@ def reasons(code):
 
 
 def default_paid(deal):
-    """What the buyer has paid so far, as far as the deal knows (finance receipts come later)."""
+    """What the buyer has paid so far: finance's answer (receipts net of refunds) when it has one,
+    else a guess from the deposit or booking deposit."""
+    guess = D("0.00")
     if deal.stage in ("subscribed", "signed") and deal.deposit:
-        return D(deal.deposit)
-    if deal.booking_amount:
-        return D(deal.booking_amount)
-    return D("0.00")
+        guess = D(deal.deposit)
+    elif deal.booking_amount:
+        guess = D(deal.booking_amount)
+    return hooks.ask("paid", deal, guess)
 
 
 def target_rooms(deal, user=None):

@@ -594,6 +594,8 @@ def schedule_rows(trial):
     """The payments of a trial as DealPayment values (price first, then fees collected for others)."""
     rows = []
     for payment in trial.payments:
+        if payment.kind == "loan" and trial.loans:
+            continue  # the loan is its parts below (commercial, provident), not counted twice
         rows.append({"kind": payment.kind, "label": payment.label, "amount": payment.amount,
                      "due_date": payment.due_date, "collected_for_others": False})
     for part in trial.loans:
