@@ -25,10 +25,11 @@ The rule (what every figure here follows):
 * Idempotent: the figure depends only on R, its receipts and T — running twice the same day, or
   once after missed days, gives the same amounts.
 
-compute_all(today) reads, in a fixed number of statements, only the receivables that can still
-change — open, overdue beyond the grace days, with something unpaid — and those paid since their
-fee was last computed, with their allocations and fee rows, computes in Python and writes the
-changed fee rows with one UPDATE statement (executemany) and the new ones with one INSERT.
+compute_all(today) finds, in one statement, only the receivables that can still change — open,
+overdue beyond the grace days, with something unpaid — and those paid since their fee was last
+computed; reads them with their allocations and fee rows in chunks of ids (3 statements a
+chunk), computes in Python and writes the changed fee rows with one UPDATE per chunk and the new
+ones with one executemany INSERT per chunk.
 recompute_deal(deal) does the same for one deal through the ORM; it runs after every receipt,
 void and reissue (receipts.AFTER_CHANGE)."""
 import datetime as dt
@@ -155,71 +156,82 @@ def _plus_days(date_col, days_col):
 
 
 def _candidates(today):
-    """The select of the receivables whose fee can still change on `today` (subquery of ids)."""
+    """The ids of the receivables whose fee can still change on `today`: open, overdue beyond the
+    grace days, and either unpaid or paid since their fee was last computed (the last valid
+    payment of each receivable comes from one grouped subquery, not a lookup per receivable)."""
     r = RECEIVABLE.alias("r")
     f = RECEIVABLE.alias("f")
     s = FinanceSetting.__table__.alias("s")
     a = ReceiptAllocation.__table__.alias("a")
     p = Receipt.__table__.alias("p")
+    last = (sa.select(a.c.receivable_id.label("rid"), sa.func.max(p.c.paid_on).label("last_paid"))
+            .select_from(a.join(p, p.c.id == a.c.receipt_id)).where(p.c.status == "valid")
+            .group_by(a.c.receivable_id).subquery("lp"))
     grace = sa.func.coalesce(s.c.grace_days, 0)
-    paid_since = sa.exists().where(
-        a.c.receivable_id == r.c.id, p.c.id == a.c.receipt_id, p.c.status == "valid",
-        p.c.paid_on > sa.func.coalesce(f.c.computed_through, _plus_days(r.c.due_date, grace)))
-    return (sa.select(r.c.id)
-            .select_from(r.outerjoin(s, s.c.project_id == r.c.project_id)
-                         .outerjoin(f, sa.and_(f.c.source_id == r.c.id, f.c.kind == KIND)))
-            .where(r.c.status == "open", r.c.kind != KIND, r.c.due_date.isnot(None),
-                   _plus_days(r.c.due_date, grace) < today,
-                   sa.or_(sa.and_(r.c.amount + r.c.adjusted - r.c.received > 0,
-                                  sa.or_(f.c.id.is_(None), f.c.status == "open")),
-                          sa.and_(sa.or_(f.c.id.is_(None), f.c.status == "open"), paid_since))))
+    fee_open = sa.or_(f.c.id.is_(None), f.c.status == "open")
+    paid_since = last.c.last_paid > sa.func.coalesce(f.c.computed_through, _plus_days(r.c.due_date, grace))
+    query = (sa.select(r.c.id)
+             .select_from(r.outerjoin(s, s.c.project_id == r.c.project_id)
+                          .outerjoin(f, sa.and_(f.c.source_id == r.c.id, f.c.kind == KIND))
+                          .outerjoin(last, last.c.rid == r.c.id))
+             .where(r.c.status == "open", r.c.kind != KIND, r.c.due_date.isnot(None),
+                    _plus_days(r.c.due_date, grace) < today, fee_open,
+                    sa.or_(r.c.amount + r.c.adjusted - r.c.received > 0, paid_since)))
+    return [rid for (rid,) in db.session.execute(query)]
 
 
 def compute_all(today=None):
     """Compute every late fee that can change on `today` (default: the office's today); commit.
+    The candidates are found once, then read in chunks (3 queries per chunk of ids).
     Returns {"checked", "updated", "created"}."""
     today = _today(today)
-    ids = _candidates(today).subquery("c")
+    candidates = _candidates(today)
     r = RECEIVABLE
-    sources = db.session.execute(
-        sa.select(r.c.id, r.c.project_id, r.c.deal_id, r.c.label, r.c.collected_for_others, r.c.position,
-                  r.c.amount, r.c.adjusted, r.c.due_date)
-        .where(r.c.id.in_(sa.select(ids.c.id)))).all()
-    payments = {}
     a, p = ReceiptAllocation.__table__, Receipt.__table__
-    for rid, paid_on, amount in db.session.execute(
-            sa.select(a.c.receivable_id, p.c.paid_on, a.c.amount).select_from(a.join(p, p.c.id == a.c.receipt_id))
-            .where(a.c.receivable_id.in_(sa.select(ids.c.id)), p.c.status == "valid")):
-        payments.setdefault(rid, []).append((paid_on, amount))
-    fees = {row.source_id: row for row in db.session.execute(
-        sa.select(r.c.id, r.c.source_id, r.c.amount, r.c.adjusted, r.c.received, r.c.computed_through, r.c.deal_id)
-        .where(r.c.kind == KIND, r.c.source_id.in_(sa.select(ids.c.id))))}
-    settings = common.settings_by_project({s.project_id for s in sources})
     now = utcnow()
     updates, inserts, rebalance, labels = [], [], set(), {}
-    for s in sources:
-        setting = settings[s.project_id]
-        fee = fee_for((s.amount or ZERO) + (s.adjusted or ZERO), s.due_date, setting.grace_days,
-                      setting.late_fee_rate, payments.get(s.id, ()), today)
-        row = fees.get(s.id)
-        if row is None:
-            if fee > 0:
-                inserts.append({"project_id": s.project_id, "deal_id": s.deal_id, "kind": KIND,
-                                "label": labels.get(s.label) or labels.setdefault(s.label, fee_label(s.label)),
-                                "collected_for_others": bool(s.collected_for_others),
-                                "position": s.position, "schedule_key": None, "amount": fee, "adjusted": ZERO,
-                                "received": ZERO, "due_date": today, "status": "open", "source_id": s.id,
-                                "computed_through": today, "note": None, "created_at": now, "closed_at": None})
-            continue
-        if row.amount != fee or row.computed_through != today:
-            updates.append({"_id": row.id, "_amount": fee, "_day": today})
-            if (row.received or ZERO) > fee + (row.adjusted or ZERO):
-                rebalance.add(row.deal_id)
+    settings = {}
+    checked = 0
+    for start in range(0, len(candidates), CHUNK):
+        ids = candidates[start:start + CHUNK]
+        sources = db.session.execute(
+            sa.select(r.c.id, r.c.project_id, r.c.deal_id, r.c.label, r.c.collected_for_others, r.c.position,
+                      r.c.amount, r.c.adjusted, r.c.due_date).where(r.c.id.in_(ids))).all()
+        payments = {}
+        for rid, paid_on, amount in db.session.execute(
+                sa.select(a.c.receivable_id, p.c.paid_on, a.c.amount).select_from(a.join(p, p.c.id == a.c.receipt_id))
+                .where(a.c.receivable_id.in_(ids), p.c.status == "valid")):
+            payments.setdefault(rid, []).append((paid_on, amount))
+        fees = {row.source_id: row for row in db.session.execute(
+            sa.select(r.c.id, r.c.source_id, r.c.amount, r.c.adjusted, r.c.received, r.c.computed_through,
+                      r.c.deal_id).where(r.c.kind == KIND, r.c.source_id.in_(ids)))}
+        missing = {s.project_id for s in sources} - set(settings)
+        if missing:
+            settings.update(common.settings_by_project(missing))
+        checked += len(sources)
+        for s in sources:
+            setting = settings[s.project_id]
+            fee = fee_for((s.amount or ZERO) + (s.adjusted or ZERO), s.due_date, setting.grace_days,
+                          setting.late_fee_rate, payments.get(s.id, ()), today)
+            row = fees.get(s.id)
+            if row is None:
+                if fee > 0:
+                    inserts.append({"project_id": s.project_id, "deal_id": s.deal_id, "kind": KIND,
+                                    "label": labels.get(s.label) or labels.setdefault(s.label, fee_label(s.label)),
+                                    "collected_for_others": bool(s.collected_for_others),
+                                    "position": s.position, "schedule_key": None, "amount": fee, "adjusted": ZERO,
+                                    "received": ZERO, "due_date": today, "status": "open", "source_id": s.id,
+                                    "computed_through": today, "note": None, "created_at": now, "closed_at": None})
+                continue
+            if row.amount != fee or row.computed_through != today:
+                updates.append({"_id": row.id, "_amount": fee, "_day": today})
+                if (row.received or ZERO) > fee + (row.adjusted or ZERO):
+                    rebalance.add(row.deal_id)
     _write(updates, inserts)
     for deal_id in sorted(rebalance):  # a fee now below what it received (a back-dated receipt): rare
         rv.rebalance(deal_id)
     db.session.commit()
-    return {"checked": len(sources), "updated": len(updates), "created": len(inserts)}
+    return {"checked": checked, "updated": len(updates), "created": len(inserts)}
 
 
 def _write(updates, inserts):
@@ -240,8 +252,8 @@ def _write(updates, inserts):
                                .values(amount=sa.bindparam("_amount"), due_date=sa.bindparam("_day"),
                                        computed_through=sa.bindparam("_day")),
                                updates[start:start + CHUNK])
-    for start in range(0, len(inserts), 1000):
-        db.session.execute(r.insert().values(inserts[start:start + 1000]))
+    for start in range(0, len(inserts), CHUNK):
+        db.session.execute(r.insert(), inserts[start:start + CHUNK])
 
 
 def job():
