@@ -234,11 +234,21 @@ def page(filters, today=None, page_size=PAGE_SIZE):
     """(rows of the page, total count, page count)."""
     today = today or clock.local_today()
     q, cols = query(filters, today)
-    count = q.order_by(None).count()
+    # The count comes with the page (a window over the same aggregate), not from a second pass;
+    # only a page past the end asks again.
+    counted = _order(q.add_columns(sa.func.count().over().label("total_count")), filters, cols)
+    records = counted.offset(filters.page * page_size).limit(page_size).all()
+    if records:
+        count = records[0].total_count
+    elif filters.page:
+        count = q.order_by(None).count()
+    else:
+        count = 0
     pages = max(1, -(-count // page_size))
     number = min(filters.page, pages - 1)
-    filters.page = number
-    records = _order(q, filters, cols).offset(number * page_size).limit(page_size).all()
+    if number != filters.page:
+        filters.page = number
+        records = counted.offset(number * page_size).limit(page_size).all()
     return _rows(records, today), count, pages
 
 
