@@ -10,7 +10,7 @@ KIND = "dunning_notice"
 PAY_WITHIN_DAYS = 7
 
 PLACEHOLDERS = [
-    ("notices", _l("One notice per deal (loop: {% for n in notices %} … {% endfor %})")),
+    ("notices", _l("One notice per deal, repeated for each (n: one notice)")),
     ("n.developer", _l("The developer (the project's company)")),
     ("n.project, n.room, n.contract_no, n.subscription_no", _l("The project, the room and the deal's numbers")),
     ("n.buyers", _l("The buyers' names, joined")),
