@@ -43,7 +43,7 @@ class SettlementApi(BaseApi):
     allow_browser_login = True
     class_permission_name = "SettlementView"
     method_permission_name = {"get": "show", "submit": "act"}
-    base_permissions = ["can_show", "can_act"]
+    base_permissions = ["can_list", "can_show", "can_act"]  # the page's: one set of grants for both
     openapi_spec_tag = "Area settlement"
 
     def _get(self, pk):

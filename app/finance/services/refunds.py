@@ -410,6 +410,22 @@ def load_demo():
             db.session.add(ReceiptAllocation(receipt_id=receipt.id, receivable_id=deposit.id, amount=amount))
             deposit.received = (deposit.received or ZERO) + amount
     db.session.commit()
+    # The demo's refund went all the way: approved by the sales manager, paid back by finance.
+    from app.core.context import acting_as
+    sm = current_app.appbuilder.sm
+    for refund in rows:
+        db.session.refresh(refund)
+        if refund.status != "pending" or refund.request_id is None or user is None:
+            continue
+        requester_id = db.session.get(ApprovalRequest, refund.request_id).requester_id
+        manager = next((u for u in (sm.find_user(username="manager"), sm.find_user(username="admin"))
+                        if u is not None and u.id != requester_id), None)
+        if manager is None:
+            continue
+        with acting_as(manager):
+            approvals.approve(refund.request_id, manager, "按退房约定退款")
+        with acting_as(user):
+            pay(db.session.get(Refund, refund.id), clock.local_today(), "transfer", reference="退款转账", user=user)
 
 
 # ---------------------------------------------------------------- the refund slip (退款单)
