@@ -49,14 +49,8 @@ class PaymentView(BaseView):
         return self.appbuilder.sm.has_access(permission, VIEW)
 
     def _deal_or_leave(self, pk):
-        """(deal, None) or (None, response): unknown → 404, another salesperson's → the sales refusal."""
-        try:
-            return deals.get_deal(pk), None
-        except deals.NotFound:
-            abort(404)
-        except deals.OutOfScope as e:
-            flash(str(e), "danger")
-            return None, redirect(url_for("DealView.list"))
+        from app.sales.views.deals import deal_or_leave
+        return deal_or_leave(pk)
 
     def _receipt(self, pk):
         try:

@@ -102,6 +102,18 @@ def _custom_inputs(defs, values):
     return out
 
 
+def deal_or_leave(pk):
+    """(deal, None) or (None, response): unknown → 404, another salesperson's → refusal (logged),
+    back to the deal list (every page about one deal answers so)."""
+    try:
+        return deals.get_deal(pk), None
+    except deals.NotFound:
+        abort(404)
+    except deals.OutOfScope as e:
+        flash(str(e), "danger")
+        return None, redirect(url_for("DealView.list"))
+
+
 class DealView(BaseView):
     """交易: the list, one deal, and the forms of its steps."""
     route_base = "/sales/deals"
@@ -156,14 +168,7 @@ class DealView(BaseView):
     # ------------------------------------------------------------ one deal
 
     def _deal_or_leave(self, pk):
-        """(deal, None) or (None, response): unknown → 404, another salesperson's → refusal (logged)."""
-        try:
-            return deals.get_deal(pk), None
-        except deals.NotFound:
-            abort(404)
-        except deals.OutOfScope as e:
-            flash(str(e), "danger")
-            return None, redirect(url_for("DealView.list"))
+        return deal_or_leave(pk)
 
     @expose("/<pk>")
     @has_access
