@@ -66,18 +66,7 @@ def signed_money(value):
 
 
 def get_receivable(receivable_id):
-    try:
-        receivable_id = int(receivable_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("There is no such receivable."))
-    receivable = db.session.get(Receivable, receivable_id) if 0 < receivable_id < 2 ** 31 else None
-    if receivable is None:
-        raise NotFound(_("There is no such receivable."))
-    try:
-        deals.check_deal_visible(receivable.deal)
-    except BusinessError:
-        raise NotFound(_("There is no such receivable."))
-    return receivable
+    return common.visible(Receivable, receivable_id, NotFound(_("There is no such receivable.")))
 
 
 def pending_of(receivable_id):

@@ -82,6 +82,23 @@ def text(value, limit=500):
     return value or None
 
 
+def visible(model, record_id, not_found):
+    """The record of `model` (which has a .deal) if the id is a whole number a database integer can
+    hold, the record exists and the user may see its deal; raises `not_found` (a 404) otherwise."""
+    try:
+        record_id = int(record_id)
+    except (TypeError, ValueError):
+        raise not_found
+    record = db.session.get(model, record_id) if 0 < record_id < 2 ** 31 else None
+    if record is None:
+        raise not_found
+    try:
+        deals.check_deal_visible(record.deal)
+    except BusinessError:
+        raise not_found
+    return record
+
+
 def get_deal(deal_id, user=None):
     """The deal if the user may see it (finance sees every deal); NotFound otherwise."""
     return deals.get_deal(deal_id, user)

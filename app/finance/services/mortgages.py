@@ -81,18 +81,7 @@ def _yuan(value):
 
 def get_case(case_id):
     """The case if the user may see its deal; NotFound otherwise."""
-    try:
-        case_id = int(case_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("There is no such mortgage case."))
-    case = db.session.get(MortgageCase, case_id) if 0 < case_id < 2 ** 31 else None
-    if case is None:
-        raise NotFound(_("There is no such mortgage case."))
-    try:
-        deals.check_deal_visible(case.deal)
-    except BusinessError:
-        raise NotFound(_("There is no such mortgage case."))
-    return case
+    return common.visible(MortgageCase, case_id, NotFound(_("There is no such mortgage case.")))
 
 
 def case_of(deal_id):

@@ -43,18 +43,7 @@ def _hold(project_id):
 
 
 def get_receipt(receipt_id, user=None):
-    try:
-        receipt_id = int(receipt_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("There is no such receipt."))
-    receipt = db.session.get(Receipt, receipt_id) if 0 < receipt_id < 2 ** 31 else None
-    if receipt is None:
-        raise NotFound(_("There is no such receipt."))
-    try:
-        deals.check_deal_visible(receipt.deal)
-    except BusinessError:
-        raise NotFound(_("There is no such receipt."))
-    return receipt
+    return common.visible(Receipt, receipt_id, NotFound(_("There is no such receipt.")))
 
 
 def default_payer(deal):

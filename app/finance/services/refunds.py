@@ -111,18 +111,7 @@ def is_overdue(refund, today=None):
 
 
 def get_refund(refund_id, user=None):
-    try:
-        refund_id = int(refund_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("There is no such refund."))
-    refund = db.session.get(Refund, refund_id) if 0 < refund_id < 2 ** 31 else None
-    if refund is None:
-        raise NotFound(_("There is no such refund."))
-    try:
-        deals.check_deal_visible(refund.deal)
-    except BusinessError:
-        raise NotFound(_("There is no such refund."))
-    return refund
+    return common.visible(Refund, refund_id, NotFound(_("There is no such refund.")))
 
 
 def request_of(refund):
