@@ -12,7 +12,8 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from app.extensions import MIGRATE_OPTIONS, csrf, db, migrate
 
 # Business modules in dependency order; each package exposes init_app(app, appbuilder).
-MODULES = ("app.core", "app.org", "app.inventory", "app.crm", "app.sales", "app.finance", "app.marketing", "app.printing", "app.jobs")
+MODULES = ("app.core", "app.org", "app.inventory", "app.crm", "app.sales", "app.finance", "app.marketing", "app.printing", "app.jobs",
+           "app.reports")
 
 
 def create_app(config=None, **overrides):
