@@ -79,3 +79,24 @@ def test_bad_filters_are_said_not_failed(app, client):
         page = client.get("/reports/drill/deals?" + query)
         assert page.status_code == 200, query
         assert client.get("/reports/drill/rooms?" + query).status_code == 200, query
+
+
+def test_deals_by_policy_and_channel(app, ctx):
+    from app.core.models import LookupValue
+    s = history.build()
+    s.deals["d1"].policy_ids = [7, 9]
+    s.deals["d2"].policy_ids = [9]
+    s.deals["d3"].policy_ids = []
+    channel = db.session.query(LookupValue).filter_by(list_code="visit_channel").first()
+    history.visit(s, "d1", history.SEP(1), channel_id=channel.id)
+    history.visit(s, "d1", history.SEP(3), first=False)
+    history.visit(s, "d2", history.SEP(2))
+    db.session.commit()
+    p = str(s.project.id)
+    with as_user(app, "admin"):
+        nine = drill.deals(drill.Drill({"project": p, "measure": "sold", "policy": "9"}))
+        seven = drill.deals(drill.Drill({"project": p, "measure": "sold", "policy": "7"}))
+        by_channel = drill.deals(drill.Drill({"project": p, "measure": "sold", "channel": str(channel.id)}))
+    assert sorted(r.id for r in nine["rows"]) == sorted([s.deals["d1"].id, s.deals["d2"].id])
+    assert [r.id for r in seven["rows"]] == [s.deals["d1"].id]
+    assert [r.id for r in by_channel["rows"]] == [s.deals["d1"].id]

@@ -19,7 +19,8 @@ from app.sales.services import deals as deal_service
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 20000
-KEYS = ("layout", "floor_band", "price_band", "property_type", "group", "measure", "page", "plan")
+KEYS = ("layout", "floor_band", "price_band", "property_type", "group", "measure", "page", "plan", "policy",
+        "channel")
 D = __import__("decimal").Decimal
 
 
@@ -31,7 +32,7 @@ class Drill:
         self.filters = Filters(args)
         self.errors = list(self.filters.errors)
         self.keys = {}
-        for key in ("layout", "property_type", "plan"):
+        for key in ("layout", "property_type", "plan", "policy", "channel"):
             raw = (args.get(key) or "").strip()
             if raw == "none":
                 self.keys[key] = "none"
@@ -108,6 +109,10 @@ def deal_query(drill, columns):
     conditions += drill.room_key_conditions()
     if "plan" in drill.keys:
         conditions.append(Deal.plan_id.is_(None) if drill.keys["plan"] == "none" else Deal.plan_id == drill.keys["plan"])
+    if "policy" in drill.keys:
+        conditions.append(measures.policy_condition(drill.keys["policy"]))
+    if "channel" in drill.keys:
+        conditions.append(measures.channel_condition(drill.keys["channel"]))
     return query.filter(*conditions)
 
 

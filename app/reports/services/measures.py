@@ -106,3 +106,48 @@ def price_band_conditions(price_column, start):
         return [price_column.is_(None)]
     start = int(start)
     return [price_column >= start, price_column < start + PRICE_STEP]
+
+
+# -- deals by discount policy and by channel ------------------------------------------------------
+def deal_policies():
+    """A subquery (deal_id, policy_id): one row per discount policy a deal was given (Deal.policy_ids
+    is a JSON list), unnested by the database."""
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    from app.extensions import db
+    if db.session.get_bind().dialect.name == "postgresql":
+        doc = sa.cast(Deal.policy_ids, JSONB)
+        return (sa.select(Deal.id.label("deal_id"),
+                          sa.cast(sa.func.jsonb_array_elements_text(doc), sa.Integer).label("policy_id"))
+                .where(Deal.policy_ids.isnot(None), sa.func.jsonb_typeof(doc) == "array").subquery("deal_policy"))
+    each = sa.func.json_each(Deal.policy_ids).table_valued("value").alias("policy_each")
+    return (sa.select(Deal.id.label("deal_id"), sa.cast(each.c.value, sa.Integer).label("policy_id"))
+            .select_from(Deal).join(each, sa.true())
+            .where(Deal.policy_ids.isnot(None), each.c.value.isnot(None)).subquery("deal_policy"))
+
+
+def deal_channels():
+    """A subquery (deal_id, channel_id): the channel a deal counts for — that of its customer's first
+    visit to the deal's project, or the customer's own source when that visit names none (the
+    marketing module's rule, app/marketing/services/channels.py)."""
+    from app.crm.models import Customer, Visit
+    from app.marketing.services.channels import _deal_source
+    first = _deal_source()
+    return (sa.select(Deal.id.label("deal_id"), sa.func.coalesce(Visit.channel_id, Customer.source_id).label("channel_id"))
+            .select_from(Deal)
+            .join(Customer, Customer.id == Deal.customer_id)
+            .outerjoin(first, sa.and_(first.c.customer_id == Deal.customer_id, first.c.project_id == Deal.project_id))
+            .outerjoin(Visit, Visit.id == first.c.visit_id).subquery("deal_channel"))
+
+
+def policy_condition(policy_id):
+    policies = deal_policies()
+    if policy_id == "none":
+        return ~Deal.id.in_(sa.select(policies.c.deal_id))
+    return Deal.id.in_(sa.select(policies.c.deal_id).where(policies.c.policy_id == policy_id))
+
+
+def channel_condition(channel_id):
+    channels = deal_channels()
+    condition = channels.c.channel_id.is_(None) if channel_id == "none" else channels.c.channel_id == channel_id
+    return Deal.id.in_(sa.select(channels.c.deal_id).where(condition))
