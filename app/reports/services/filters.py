@@ -193,7 +193,7 @@ class Filters:
             (_("Today"), dict(keep, period="day", day=today.isoformat())),
             (_("This week"), dict(keep, period="week", week="%d-W%02d" % (year, week))),
             (_("This month"), dict(keep, period="month", month=today.strftime("%Y-%m"))),
-            (_("Last month"), dict(keep, period="month", month=last_month.strftime("%Y-%m"))),
+            (_("Previous month"), dict(keep, period="month", month=last_month.strftime("%Y-%m"))),
             (_("This year"), dict(keep, period="year", year=str(today.year))),
             (_("Last year"), dict(keep, period="year", year=str(today.year - 1))),
         ]
