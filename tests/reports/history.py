@@ -124,7 +124,7 @@ def receivable(s, key, deal_key, amount, due, received=D("0"), fees=False, kind=
     deal = s.deals[deal_key]
     row = Receivable(project_id=deal.project_id, deal_id=deal.id, kind=kind, label=kind, collected_for_others=fees,
                      position=len(s.receivables), amount=amount, adjusted=D("0"), received=received, due_date=due,
-                     status="paid" if received >= amount else "open", created_at=_local_moment(due))
+                     status="open", created_at=_local_moment(due))
     db.session.add(row)
     db.session.flush()
     s.receivables[key] = row

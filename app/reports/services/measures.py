@@ -70,7 +70,7 @@ def group_of_status():
 def floor_band(floor_column):
     """The floor band's first storey: 1, 11, 21 …; below ground -1 (one band 'B')."""
     return sa.case((floor_column < 1, -1),
-                   else_=((floor_column - 1) / FLOOR_BAND) * FLOOR_BAND + 1)
+                   else_=((floor_column - 1) // FLOOR_BAND) * FLOOR_BAND + 1)
 
 
 def floor_band_label(start):
@@ -91,7 +91,8 @@ def floor_band_conditions(floor_column, start):
 
 def price_band(price_column):
     """The price band's lower bound (a multiple of PRICE_STEP), or NULL for a room without a price."""
-    return sa.cast(sa.func.floor(price_column / PRICE_STEP), sa.Integer) * PRICE_STEP
+    return sa.case((price_column.is_(None), sa.null()),
+                   else_=sa.cast(sa.func.floor(price_column / PRICE_STEP), sa.Integer) * PRICE_STEP)
 
 
 def price_band_label(start):
