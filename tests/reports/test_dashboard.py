@@ -279,7 +279,7 @@ def test_page_for_each_role(app, client):
     import html as html_lib
     import re
     for pattern in (r'href="(/visitview/list/\?[^"]+)"', r'href="(/sales/deals/\?[^"]*overdue=1[^"]*)"',
-                    r'href="(/sales/deals/\?[^"]*from=[^"]+)"', r'href="(/finance/arrears/[^"]*)"',
+                    r'href="(/reports/drill/deals\?[^"]*measure=held[^"]*)"', r'href="(/finance/arrears/[^"]*)"',
                     r'href="(/reports/drill/deals\?[^"]+)"'):
         found = re.search(pattern, html)
         assert found, pattern

@@ -100,3 +100,13 @@ def test_deals_by_policy_and_channel(app, ctx):
     assert sorted(r.id for r in nine["rows"]) == sorted([s.deals["d1"].id, s.deals["d2"].id])
     assert [r.id for r in seven["rows"]] == [s.deals["d1"].id]
     assert [r.id for r in by_channel["rows"]] == [s.deals["d1"].id]
+
+
+def test_holds_of_a_period(app, ctx):
+    s = history.build()
+    db.session.commit()
+    with as_user(app, "admin"):
+        data = drill.deals(drill.Drill({"project": str(s.project.id), "period": "month", "month": "2026-11",
+                                        "measure": "held"}))
+    assert sorted(r.id for r in data["rows"]) == sorted(s.deals[k].id for k in ("d7", "d8"))
+    assert data["totals"]["amount"] == D("4000000.00")

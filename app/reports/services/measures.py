@@ -4,6 +4,7 @@ the same conditions, so a report's figure and the sum of its drill-down are the 
 construction (and tests check it).
 
 Deal measures, for a period [start, end] of the office's days:
+- held (预留): deals whose room was held in the period (a booking made without a hold is not one);
 - subscribed (认购): deals subscribed in the period, whatever became of them later (a later
   cancellation is counted as a cancellation on its own day);
 - signed (签约): deals signed in the period;
@@ -24,6 +25,7 @@ from app.reports.services.filters import day_filters, moment_filters
 from app.sales.models import Deal
 
 DEAL_MEASURES = {
+    "held": _l("Holds"),
     "subscribed": _l("Subscriptions"),
     "signed": _l("Contracts"),
     "cancelled": _l("Cancellations"),
@@ -43,6 +45,8 @@ PRICE_STEP = 5000
 
 def deal_measure(measure, start=None, end=None):
     """The SQL conditions on Deal for a measure in a period; None for an unknown measure."""
+    if measure == "held":
+        return [Deal.held_at.isnot(None), *moment_filters(Deal.held_at, start, end)]
     if measure == "subscribed":
         return [Deal.subscribed_on.isnot(None), *day_filters(Deal.subscribed_on, start, end)]
     if measure == "signed":

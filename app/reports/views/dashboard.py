@@ -49,16 +49,6 @@ def _visits_url(f, start, end):
     return url_for("VisitView.list", **args)
 
 
-def _holds_url(f, start, end):
-    """The deals list of the deals made in the period (a deal starts with its hold)."""
-    if not _may("can_list", "DealView"):
-        return None
-    args = {"from": start.isoformat(), "to": end.isoformat(), "state": ""}
-    if f.project_id:
-        args["project"] = f.project_id
-    return url_for("DealView.list", **args)
-
-
 def links(f, data):
     """The list behind each figure (None: the user may not open one)."""
     today = data["today"]
@@ -68,7 +58,7 @@ def links(f, data):
         out["periods"][code] = {
             "subscribed": drill_url(f, "deals", measure="subscribed", **period),
             "signed": drill_url(f, "deals", measure="signed", **period),
-            "held": _holds_url(f, start, end),
+            "held": drill_url(f, "deals", measure="held", **period),
             "visits": _visits_url(f, start, end),
             "receipts": _receipts_url(f, start, end),
         }
