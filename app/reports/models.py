@@ -11,12 +11,20 @@ visits; figures in docs/performance.md, "Reports"):
   fetches every visit from the table to test is_first (300,000 visits, about 0.5 s); with it the
   aggregate is an index-only scan of the first visits, already in (customer, project) order. The
   predicate is written exactly as the queries write it (`is_first IS true`) so that the planner
-  matches it."""
+  matches it.
+- ix_receipt_valid_day: the receipts of a period (the dashboard's periods and 12-month trend, the
+  collections and performance reports) are valid receipts by payment day; this partial index
+  holds what those sums read (day, amount, project, deal), so they are index-only scans of the
+  valid receipts instead of reads of the receipt table."""
 import sqlalchemy as sa
 
 from app.crm.models import Visit
+from app.finance.models import Receipt
 
 INDEXES = (
     sa.Index("ix_customer_visit_first", Visit.customer_id, Visit.project_id, Visit.id,
              postgresql_where=Visit.is_first.is_(True), sqlite_where=Visit.is_first.is_(True)),
+    sa.Index("ix_receipt_valid_day", Receipt.paid_on, postgresql_where=Receipt.status == "valid",
+             sqlite_where=Receipt.status == "valid",
+             postgresql_include=["amount", "project_id", "deal_id"]),
 )

@@ -160,18 +160,24 @@ def _bucket_columns(sub, prefix, spans, trend_months, trend_days, sums, trend_va
 
 
 def deal_figures(f, spans, trend_months, trend_days):
-    """Holds, subscriptions and contracts of the periods, and the trend amounts: one query (the
-    subscriptions and the contracts summed by day first, the holds counted per period)."""
+    """Holds, subscriptions and contracts of the periods, and the trend amounts: one query. The
+    deals subscribed or signed in the window are joined to their rooms once (a common table
+    expression), then summed by subscription day and by signing day; the holds are counted per
+    period."""
     low, high = _window(spans, trend_months, trend_days)
-    scope = f.deal_conditions(room=Room)
     sums = {"area": Room.area_gross, "amount": Deal.total}
+    subscribed_in = measures.deal_measure("subscribed", low, high)
+    signed_in = measures.deal_measure("signed", low, high)
+    base = (sa.select(Deal.subscribed_on, Deal.signed_on, Room.area_gross.label("area"), Deal.total.label("amount"))
+            .select_from(Deal).join(Room, Room.id == Deal.room_id)
+            .where(sa.or_(sa.and_(*subscribed_in), sa.and_(*signed_in)), *f.deal_conditions(room=Room))
+            .cte("dashboard_deals"))
     columns = []
-    for measure, day in (("subscribed", Deal.subscribed_on), ("signed", Deal.signed_on)):
+    for measure, day in (("subscribed", base.c.subscribed_on), ("signed", base.c.signed_on)):
         sub = (sa.select(day.label("day"), sa.func.count().label("n"),
-                         sa.func.coalesce(sa.func.sum(Room.area_gross), 0).label("area"),
-                         sa.func.coalesce(sa.func.sum(Deal.total), 0).label("amount"))
-               .select_from(Deal).join(Room, Room.id == Deal.room_id)
-               .where(*measures.deal_measure(measure, low, high), *scope).group_by(day).subquery(measure))
+                         sa.func.coalesce(sa.func.sum(base.c.area), 0).label("area"),
+                         sa.func.coalesce(sa.func.sum(base.c.amount), 0).label("amount"))
+               .where(day >= low, day <= high).group_by(day).subquery(measure))
         columns.append(sa.select(*_bucket_columns(sub, measure + "_", spans, trend_months, trend_days, sums, "amount"))
                        .subquery(measure + "_buckets"))
     held_low, held_high = _window(spans)
