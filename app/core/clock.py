@@ -49,3 +49,24 @@ def utc_start_of(day):
     """The first instant of the office's `day`, as the naive UTC the database stores."""
     local = dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone())
     return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def moment_filters(column, start, end):
+    """SQL conditions on a stored moment (naive UTC) for the office's days start to end, both
+    included (None: no bound)."""
+    filters = []
+    if start is not None:
+        filters.append(column >= utc_start_of(start))
+    if end is not None:
+        filters.append(column < utc_start_of(end + dt.timedelta(days=1)))
+    return filters
+
+
+def day_filters(column, start, end):
+    """SQL conditions on a date column for the days start to end, both included (None: no bound)."""
+    filters = []
+    if start is not None:
+        filters.append(column >= start)
+    if end is not None:
+        filters.append(column <= end)
+    return filters

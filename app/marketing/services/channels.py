@@ -13,6 +13,7 @@ import decimal
 import sqlalchemy as sa
 
 from app.core import clock
+from app.core.clock import day_filters as _day_filters, moment_filters  # noqa: F401 (questionnaires)
 from app.core.models import LookupValue
 from app.crm.models import Customer, Visit
 from app.extensions import db
@@ -28,25 +29,6 @@ def _ratio(cost, count):
     if not count:
         return None
     return (D(cost) / count).quantize(CENT, rounding=decimal.ROUND_HALF_UP)
-
-
-def moment_filters(column, start, end):
-    """Conditions on a stored moment (naive UTC) for the office's days start to end, both included."""
-    filters = []
-    if start is not None:
-        filters.append(column >= clock.utc_start_of(start))
-    if end is not None:
-        filters.append(column < clock.utc_start_of(end + dt.timedelta(days=1)))
-    return filters
-
-
-def _day_filters(column, start, end):
-    filters = []
-    if start is not None:
-        filters.append(column >= start)
-    if end is not None:
-        filters.append(column <= end)
-    return filters
 
 
 def _deal_source():

@@ -50,7 +50,7 @@ from app.finance.models.money import MONEY
 from app.finance.services import common
 from app.inventory.models import Building, Project, Room
 from app.org.models import Employee
-from app.reports.services.filters import Filters
+from app.reports.services.filters import Filters, with_changes
 from app.sales.models import Deal
 
 ZERO = D("0.00")
@@ -301,12 +301,7 @@ class ReceivableDrill:
 
     def args(self, **changes):
         out = self.filters.args(bucket=self.bucket, type=self.type, kind=self.kind, page=self.page or None)
-        for key, value in changes.items():
-            if value is None:
-                out.pop(key, None)
-            else:
-                out[key] = value
-        return out
+        return with_changes(out, changes)
 
     @property
     def overdue(self):
@@ -418,12 +413,7 @@ class ReceiptDrill:
 
     def args(self, **changes):
         out = self.filters.args(type=self.type, kind=self.kind, page=self.page or None)
-        for key, value in changes.items():
-            if value is None:
-                out.pop(key, None)
-            else:
-                out[key] = value
-        return out
+        return with_changes(out, changes)
 
     @property
     def title(self):

@@ -42,7 +42,7 @@ from app.extensions import db
 from app.inventory.models import Project
 from app.org.models import Employee
 from app.reports.services import measures
-from app.reports.services.filters import Filters, moment_filters, parse_int
+from app.reports.services.filters import Filters, moment_filters, parse_int, with_changes
 from app.sales.models import Deal
 
 D = decimal.Decimal
@@ -254,12 +254,7 @@ class ListArgs:
             out["channel"] = self.channel
         if self.page:
             out["page"] = self.page
-        for key, value in changes.items():
-            if value is None:
-                out.pop(key, None)
-            else:
-                out[key] = value
-        return out
+        return with_changes(out, changes)
 
     @property
     def title(self):

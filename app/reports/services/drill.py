@@ -3,25 +3,23 @@ kept. A link names the measure (a deal measure or a room group, see `measures`) 
 row or bar that was clicked (layout, floor band, price band, property type, building …); the list
 uses the very conditions the report aggregated with, so its total is the figure.
 
-Each list takes three queries whatever its length: the page of rows, the totals, the names."""
+Each list takes two queries whatever its length: the totals and the page of rows."""
+from decimal import Decimal as D
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app.core import display
 from app.crm.models import Customer
 from app.extensions import db
 from app.inventory.models import Building, Layout, Project, PropertyType, Room, RoomStatus
 from app.org.models import Employee
 from app.reports.services import measures
-from app.reports.services.filters import Filters, parse_int
+from app.reports.services.filters import Filters, parse_int, with_changes
 from app.sales.models import Deal
 from app.sales.services import deals as deal_service
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 20000
-KEYS = ("layout", "floor_band", "price_band", "property_type", "group", "measure", "page", "plan", "policy",
-        "channel")
-D = __import__("decimal").Decimal
 
 
 class Drill:
@@ -71,12 +69,7 @@ class Drill:
             out["group"] = self.group
         if self.page:
             out["page"] = self.page
-        for key, value in changes.items():
-            if value is None:
-                out.pop(key, None)
-            else:
-                out[key] = value
-        return out
+        return with_changes(out, changes)
 
     def room_key_conditions(self, room=Room):
         conditions = []
@@ -204,7 +197,3 @@ def export_rooms(drill):
     rows = [(r.project, r.building, r.code, r.floor, r.layout, r.property_type, r.status_name, r.area_gross,
              r.list_unit_price, r.list_total_price, r.deal_id, r.deal_total) for r in _room_rows(drill, 0, EXPORT_LIMIT)]
     return workbook_bytes(drill.title, headers, rows)
-
-
-def money(value):
-    return display.money(value)

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.core import clock
+from app.core.clock import day_filters, moment_filters  # noqa: F401 (the reports import them from here)
 from app.crm.services import scope as crm_scope
 from app.extensions import db
 from app.inventory.models import Building, Phase, Project
@@ -62,23 +63,14 @@ def week_bounds(day):
     return start, start + dt.timedelta(days=6)
 
 
-def moment_filters(column, start, end):
-    """Conditions on a stored moment (naive UTC) for the office's days start to end, both included."""
-    filters = []
-    if start is not None:
-        filters.append(column >= clock.utc_start_of(start))
-    if end is not None:
-        filters.append(column < clock.utc_start_of(end + dt.timedelta(days=1)))
-    return filters
-
-
-def day_filters(column, start, end):
-    filters = []
-    if start is not None:
-        filters.append(column >= start)
-    if end is not None:
-        filters.append(column <= end)
-    return filters
+def with_changes(out, changes):
+    """Query-string arguments `out` with `changes` applied (a value None drops the argument)."""
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
 
 
 class Filters:
@@ -176,12 +168,7 @@ class Filters:
             value = getattr(self, key + "_id")
             if value is not None:
                 out[key] = value
-        for key, value in changes.items():
-            if value is None:
-                out.pop(key, None)
-            else:
-                out[key] = value
-        return out
+        return with_changes(out, changes)
 
     def shortcuts(self):
         """(label, args) for the quick periods: today, this week, this month, last month, this year, last year."""
