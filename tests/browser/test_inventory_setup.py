@@ -527,7 +527,8 @@ def print_price_list(manager, project_id, building_id, tmp_path):
     no_errors(manager)
     manager.select_option("select#record", label="%s · 1栋" % PROJECT["name"])
     shot(manager, "setup-33-print-choose")
-    with manager.expect_popup() as popup_info:
+    # The building's price list (1,000 rooms) is rendered before the new tab reports itself.
+    with manager.expect_popup(timeout=60_000) as popup_info:
         manager.click("form.loupan-print-choose button[type=submit]")
     popup = popup_info.value
     popup.wait_for_load_state()
