@@ -117,22 +117,8 @@ def build(url, engine_options):
         note("%-44s %7.1f s" % (label, timings[-1][1]))
         return time.perf_counter()
 
-    app = create_app("config.TestConfig", SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ENGINE_OPTIONS=engine_options)
     t = time.perf_counter()
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        db.create_all()
-        from app import demo
-        from app.core.services import setup
-        setup.seed_all()
-        setup.ensure_admin("Admin12345")
-        try:
-            demo.load()
-        except Exception as exc:  # noqa: BLE001 — a part's demo loader being written; the bench needs the rest
-            db.session.rollback()
-            note("DEMO LOADER FAILED, going on with what loaded: %s" % str(exc).splitlines()[0][:200])
-        db.session.remove()
+    app = bf.fresh_demo_app(url, engine_options)
     t = step("schema (create_all) and the demo", t)
     with app.app_context():
         # bench_finance's projects: N_ROOMS / N_PROJECTS rooms each (two buildings of 500).
